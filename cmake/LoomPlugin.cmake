@@ -1,0 +1,22 @@
+# loom_add_plugin(<name> SOURCES <src>...)
+# Builds lib<name>.so as a MODULE into the plugin directory. It may include only
+# the public Loom headers (capi/include, or the installed ones) and links no
+# Loom library: the host hands it a function table at init. Undefined symbols
+# are link errors, so a call into the runtime cannot sneak in.
+function(loom_add_plugin name)
+  cmake_parse_arguments(ARG "" "" "SOURCES" ${ARGN})
+  add_library(${name} MODULE ${ARG_SOURCES})
+  if(TARGET Loom::headers)
+    target_link_libraries(${name} PRIVATE Loom::headers)
+  else()
+    target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/capi/include)
+  endif()
+  set_target_properties(${name} PROPERTIES
+    PREFIX "lib"
+    C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden
+    LIBRARY_OUTPUT_DIRECTORY "${LOOM_PLUGIN_OUTPUT_DIR}")
+  target_link_options(${name} PRIVATE -Wl,--no-undefined)
+  if(DEFINED LOOM_PLUGIN_INSTALL_DIR)
+    install(TARGETS ${name} LIBRARY DESTINATION ${LOOM_PLUGIN_INSTALL_DIR})
+  endif()
+endfunction()

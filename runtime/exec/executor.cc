@@ -1,0 +1,531 @@
+#include "runtime/exec/executor.h"
+
+#include <cstring>
+#include <unordered_map>
+
+#include "runtime/core/c_status.h"
+#include "runtime/exec/kernel_context.h"
+
+namespace loom {
+
+struct Executor::RunState {
+  std::vector<loom_tensor> slots;
+  std::vector<Variable*> slot_refs;
+  std::vector<loom_tensor> outs;
+  std::vector<Variable*> out_refs;
+  std::unique_ptr<std::atomic<int>[]> pending;
+  std::atomic<int> outstanding{0};
+  Tensor* fetches = nullptr;
+  std::mutex mu;
+  Status status;
+  std::atomic<bool> failed{false};
+  Rendezvous rendezvous;
+  uint64_t step_id = 0;
+};
+
+namespace {
+
+std::atomic<uint64_t> g_step_ids{1};
+
+Executor::Intrinsic IntrinsicOf(const std::string& t);
+
+}  // namespace
+
+Executor::~Executor() {
+  for (ExecNode& en : nodes_)
+    if (en.kernel && en.kernel->destroy && en.kernel_state) en.kernel->destroy(en.kernel_state);
+}
+
+Status Executor::Create(ExecutorParams params, std::unique_ptr<Executor>* out) {
+  std::unique_ptr<Executor> ex(new Executor(std::move(params)));
+  RETURN_IF_ERROR(ex->Prepare());
+  *out = std::move(ex);
+  return Status::OK();
+}
+
+namespace {
+Executor::Intrinsic IntrinsicOf(const std::string& t) {
+  if (t == "Const") return Executor::kConst;
+  if (t == "Placeholder") return Executor::kPlaceholder;
+  if (t == "PlaceholderWithDefault") return Executor::kPlaceholderWithDefault;
+  if (t == "Identity" || t == "StopGradient" || t == "PreventGradient") return Executor::kIdentity;
+  if (t == "NoOp") return Executor::kNoOp;
+  if (t == "VariableV2") return Executor::kVariable;
+  if (t == "Assign") return Executor::kAssign;
+  if (t == "IsVariableInitialized") return Executor::kIsVariableInitialized;
+  if (t == "_Send") return Executor::kSend;
+  if (t == "_Recv") return Executor::kRecv;
+  return Executor::kNotIntrinsic;
+}
+
+std::string AttrsSummary(const Node* n) {
+  std::string s;
+  for (const auto& kv : n->attrs().map())
+    if (kv.second.kind() == AttrValue::kType)
+      s += StrCat(s.empty() ? "" : ", ", kv.first, "=", DataTypeName(kv.second.type()));
+  return s;
+}
+}  // namespace
+
+Status Executor::Prepare() {
+  const auto& P = params_;
+  int max_id = 0;
+  for (Node* n : P.nodes) max_id = std::max(max_id, n->id() + 1);
+  std::vector<int> index(max_id, -1);
+  for (size_t i = 0; i < P.nodes.size(); ++i) index[P.nodes[i]->id()] = static_cast<int>(i);
+  auto in_set = [&](const Node* n) { return n->id() < max_id && index[n->id()] >= 0; };
+
+  std::unordered_map<int64_t, int> feed_of;  // (node id << 16 | output) -> feed index
+  auto key = [](const Output& o) { return (static_cast<int64_t>(o.node->id()) << 16) | o.index; };
+  for (size_t f = 0; f < P.feeds.size(); ++f) feed_of[key(P.feeds[f])] = static_cast<int>(f);
+  feed_slots_.assign(P.feeds.size(), {});
+  feed_fetches_.assign(P.feeds.size(), {});
+
+  nodes_.resize(P.nodes.size());
+  for (size_t i = 0; i < P.nodes.size(); ++i) {
+    ExecNode& en = nodes_[i];
+    en.node = P.nodes[i];
+    en.device = P.devices[i];
+    en.input_start = num_slots_;
+    en.num_inputs = en.node->num_inputs();
+    num_slots_ += en.num_inputs;
+    en.output_start = num_outputs_;
+    en.num_outputs = en.node->num_outputs();
+    num_outputs_ += en.num_outputs;
+    en.fetch_index.resize(en.num_outputs);
+    en.error_prefix = StrCat(en.node->type(), " op '", en.node->name(), "' on ", en.device->name, ": ");
+  }
+
+  for (size_t d = 0; d < nodes_.size(); ++d) {
+    ExecNode& dst = nodes_[d];
+    for (int i = 0; i < dst.num_inputs; ++i) {
+      const Output& src = dst.node->input(i);
+      auto f = feed_of.find(key(src));
+      if (f != feed_of.end()) {
+        feed_slots_[f->second].push_back(dst.input_start + i);
+        continue;
+      }
+      if (!in_set(src.node))
+        return Internal("executor: input ", i, " of ", dst.node->DebugString(), " comes from ",
+                        src.node->DebugString(), ", which is not part of the step");
+      ExecNode& s = nodes_[index[src.node->id()]];
+      if (s.device != dst.device && (!s.device->memory_is_host || !dst.device->memory_is_host))
+        return Unimplemented("edge from ", s.node->DebugString(), " on ", s.device->name, " to ",
+                             dst.node->DebugString(), " on ", dst.device->name,
+                             " crosses device memories; partitioning with Send/Recv is not supported yet");
+      s.out_edges.push_back({src.index, static_cast<int>(d), dst.input_start + i, false});
+      dst.initial_pending++;
+    }
+    for (Node* c : dst.node->control_inputs()) {
+      if (!in_set(c)) continue;  // a control input of a fed-only path: nothing to wait for
+      nodes_[index[c->id()]].out_edges.push_back({0, static_cast<int>(d), -1, false});
+      dst.initial_pending++;
+    }
+  }
+  // Data edges before control edges; mark each output's last reader.
+  for (ExecNode& en : nodes_) {
+    std::stable_partition(en.out_edges.begin(), en.out_edges.end(),
+                          [](const OutEdge& e) { return e.dst_slot >= 0; });
+    std::vector<bool> seen(en.num_outputs, false);
+    for (auto it = en.out_edges.rbegin(); it != en.out_edges.rend(); ++it) {
+      if (it->dst_slot < 0 || seen[it->output]) continue;
+      seen[it->output] = true;
+      it->last_use = true;
+    }
+  }
+  fetch_is_ref_.assign(P.fetches.size(), false);
+  for (size_t f = 0; f < P.fetches.size(); ++f) {
+    const Output& o = P.fetches[f];
+    auto fed = feed_of.find(key(o));
+    if (fed != feed_of.end()) {
+      feed_fetches_[fed->second].push_back(static_cast<int>(f));
+      continue;
+    }
+    if (!in_set(o.node)) return Internal("executor: fetched ", o.node->DebugString(), " is not part of the step");
+    nodes_[index[o.node->id()]].fetch_index[o.index].push_back(static_cast<int>(f));
+    fetch_is_ref_[f] = o.node->output_is_ref(o.index);
+  }
+
+  // Cycle check (Kahn).
+  {
+    std::vector<int> pending(nodes_.size());
+    std::vector<int> queue;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      pending[i] = nodes_[i].initial_pending;
+      if (pending[i] == 0) queue.push_back(static_cast<int>(i));
+    }
+    roots_ = queue;
+    size_t visited = 0;
+    while (!queue.empty()) {
+      int n = queue.back();
+      queue.pop_back();
+      ++visited;
+      for (const OutEdge& e : nodes_[n].out_edges)
+        if (--pending[e.dst_node] == 0) queue.push_back(e.dst_node);
+    }
+    if (visited != nodes_.size()) {
+      std::string names;
+      int listed = 0;
+      for (size_t i = 0; i < nodes_.size() && listed < 5; ++i)
+        if (pending[i] > 0) {
+          names += StrCat(listed++ ? ", " : "", "'", nodes_[i].node->name(), "'");
+        }
+      return InvalidArgument("the graph has a cycle; ops on it include ", names);
+    }
+  }
+
+  // Kernels and intrinsic state.
+  for (ExecNode& en : nodes_) {
+    en.intrinsic = IntrinsicOf(en.node->type());
+    if (en.intrinsic == kConst) {
+      const Tensor* v = nullptr;
+      RETURN_IF_ERROR(en.node->attrs().GetTensor("value", &v).WithPrefix(en.error_prefix));
+      if (en.device->memory_is_host) {
+        en.const_value = *v;
+      } else {
+        std::shared_ptr<Buffer> buf;
+        RETURN_IF_ERROR(en.device->Allocate(v->byte_size(), &buf).WithPrefix(en.error_prefix));
+        RETURN_IF_ERROR(en.device->CopyHostToDevice(buf->data, v->data(), v->byte_size())
+                            .WithPrefix(en.error_prefix));
+        en.const_value = Tensor(v->dtype(), v->shape(), std::move(buf));
+      }
+    } else if (en.intrinsic == kVariable) {
+      if (!P.resources) return Internal("executor: no resource manager for variables");
+      std::string shared;
+      (void)en.node->attrs().GetString("shared_name", &shared);
+      DataType dt = LOOM_DTYPE_FLOAT;
+      PartialShape shape;
+      (void)en.node->attrs().GetType("dtype", &dt);
+      (void)en.node->attrs().GetShape("shape", &shape);
+      en.variable = P.resources->LookupOrCreate(shared.empty() ? en.node->name() : shared, dt, shape);
+    } else if (en.intrinsic == kNotIntrinsic) {
+      en.kernel = Registry::Get()->FindKernel(en.node->type(), en.device->type, en.node->attrs());
+      if (!en.kernel)
+        return NotFound(en.error_prefix, "no kernel registered for ", en.node->type(), " on ",
+                        en.device->type, " with ", AttrsSummary(en.node));
+      en.kernel_state = en.kernel->user_data;
+      if (en.kernel->create) {
+        loom_kernel_construction cc{en.node, en.device};
+        void* state = nullptr;
+        RETURN_IF_ERROR(TakeStatus(en.kernel->create(en.kernel->user_data, &cc, &state))
+                            .WithPrefix(en.error_prefix));
+        en.kernel_state = state;
+      }
+    }
+  }
+  return Status::OK();
+}
+
+Status Executor::Run(const std::vector<Tensor>& feed_values, std::vector<Tensor>* fetch_values) {
+  fetch_values->resize(params_.fetches.size());
+  return Run(feed_values.data(), static_cast<int>(feed_values.size()), fetch_values->data(),
+             static_cast<int>(fetch_values->size()));
+}
+
+Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) {
+  if (num_feeds != static_cast<int>(params_.feeds.size()) ||
+      num_fetches != static_cast<int>(params_.fetches.size()))
+    return InvalidArgument("executor: expected ", params_.feeds.size(), " feeds and ",
+                           params_.fetches.size(), " fetches, got ", num_feeds, " and ", num_fetches);
+  RunState rs;
+  rs.step_id = g_step_ids.fetch_add(1, std::memory_order_relaxed);
+  rs.slots.resize(num_slots_);
+  rs.slot_refs.assign(num_slots_, nullptr);
+  rs.outs.resize(num_outputs_);
+  rs.out_refs.assign(num_outputs_, nullptr);
+  rs.pending.reset(new std::atomic<int>[nodes_.size()]);
+  for (size_t i = 0; i < nodes_.size(); ++i) rs.pending[i].store(nodes_[i].initial_pending, std::memory_order_relaxed);
+  rs.outstanding.store(static_cast<int>(nodes_.size()), std::memory_order_relaxed);
+  rs.fetches = fetch_values;
+  for (int f = 0; f < num_feeds; ++f) {
+    for (int slot : feed_slots_[f]) rs.slots[slot].t = feed_values[f];
+    for (int pos : feed_fetches_[f]) fetch_values[pos] = feed_values[f];
+  }
+  if (!nodes_.empty()) {
+    // Roots beyond the first go to the pool when there is inter-op parallelism.
+    bool parallel = params_.pool && params_.inter_op_threads > 1 && params_.pool->num_workers() > 0;
+    if (parallel) {
+      for (size_t r = 1; r < roots_.size(); ++r) {
+        int n = roots_[r];
+        if (nodes_[n].intrinsic != kNotIntrinsic) continue;
+        params_.pool->Schedule([this, &rs, n] { RunFrom(&rs, n); });
+      }
+      RunFrom(&rs, roots_[0]);
+      for (size_t r = 1; r < roots_.size(); ++r)
+        if (nodes_[roots_[r]].intrinsic != kNotIntrinsic) RunFrom(&rs, roots_[r]);
+    } else {
+      for (int r : roots_) RunFrom(&rs, r);
+    }
+    WaitForCounter(rs.outstanding, params_.pool);
+  }
+  if (!rs.status.ok()) return rs.status;
+  for (int f = 0; f < num_fetches; ++f) {
+    if (!fetch_values[f].valid())
+      return FailedPrecondition("fetch ", params_.fetches[f].node->name(), ":", params_.fetches[f].index,
+                                " produced no value (an uninitialized variable?)");
+    // A variable's value is copied out so later updates do not change the result.
+    if (fetch_is_ref_[f]) {
+      Tensor t = fetch_values[f];
+      if (t.on_host()) {
+        fetch_values[f] = t.DeepCopy();
+      }
+    }
+  }
+  return Status::OK();
+}
+
+void Executor::RunFrom(RunState* rs, int first) const {
+  std::vector<int> stack;
+  stack.reserve(16);
+  stack.push_back(first);
+  const bool parallel = params_.pool && params_.inter_op_threads > 1 && params_.pool->num_workers() > 0;
+  while (!stack.empty()) {
+    int n = stack.back();
+    stack.pop_back();
+    size_t before = stack.size();
+    if (!Process(rs, n, &stack)) continue;  // asynchronous: its callback continues
+    // Several nodes became ready: keep the last inline, hand expensive others to the pool.
+    if (parallel && stack.size() > before + 1) {
+      size_t keep = before;
+      for (size_t i = before; i + 1 < stack.size(); ++i) {
+        int m = stack[i];
+        if (nodes_[m].intrinsic == kNotIntrinsic) {
+          params_.pool->Schedule([this, rs, m] { RunFrom(rs, m); });
+        } else {
+          stack[keep++] = m;
+        }
+      }
+      stack[keep++] = stack.back();
+      stack.resize(keep);
+    }
+  }
+}
+
+Status Executor::CheckInputs(RunState* rs, const ExecNode& en) const {
+  for (int i = 0; i < en.num_inputs; ++i) {
+    int slot = en.input_start + i;
+    if (rs->slots[slot].t.valid()) continue;
+    if (i == 0 && (en.intrinsic == kAssign || en.intrinsic == kIsVariableInitialized)) continue;
+    if (Variable* v = rs->slot_refs[slot])
+      return FailedPrecondition("Attempting to use uninitialized value ", v->name,
+                                " (input ", i, " of ", en.node->DebugString(), ")");
+    return Internal("input ", i, " of ", en.node->DebugString(), " has no value");
+  }
+  return Status::OK();
+}
+
+bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
+  const ExecNode& en = nodes_[n];
+  if (rs->failed.load(std::memory_order_relaxed)) {
+    NodeDone(rs, n, Status::OK(), ready);
+    return true;
+  }
+  Status s = CheckInputs(rs, en);
+  loom_kernel_context ctx;
+  ctx.node = en.node;
+  ctx.device = en.device;
+  ctx.pool = params_.pool;
+  ctx.num_threads = params_.intra_op_threads;
+  ctx.step_id = rs->step_id;
+  ctx.inputs = rs->slots.data() + en.input_start;
+  ctx.num_inputs = en.num_inputs;
+  ctx.outputs = rs->outs.data() + en.output_start;
+  ctx.num_outputs = en.num_outputs;
+  if (s.ok()) {
+    if (en.intrinsic == kRecv) {
+      std::string tensor_name, send_device, recv_device;
+      int64_t incarnation = 0;
+      (void)en.node->attrs().GetString("tensor_name", &tensor_name);
+      (void)en.node->attrs().GetString("send_device", &send_device);
+      (void)en.node->attrs().GetString("recv_device", &recv_device);
+      (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
+      std::string k = Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
+      rs->rendezvous.RecvAsync(k, [this, rs, n](const Status& st, const Tensor& t) {
+        const ExecNode& e = nodes_[n];
+        if (st.ok()) rs->outs[e.output_start].t = t;
+        std::vector<int> more;
+        NodeDone(rs, n, st, &more);
+        for (int m : more) RunFrom(rs, m);
+      });
+      return false;
+    }
+    if (en.intrinsic != kNotIntrinsic) {
+      s = RunIntrinsic(rs, en, &ctx);
+    } else if (en.kernel->compute) {
+      s = TakeStatus(en.kernel->compute(en.kernel_state, &ctx));
+    } else {
+      // Asynchronous kernel: the context must outlive this call.
+      auto* actx = new loom_kernel_context;
+      actx->node = ctx.node;
+      actx->device = ctx.device;
+      actx->pool = ctx.pool;
+      actx->num_threads = ctx.num_threads;
+      actx->step_id = ctx.step_id;
+      actx->inputs = ctx.inputs;
+      actx->num_inputs = ctx.num_inputs;
+      actx->outputs = ctx.outputs;
+      actx->num_outputs = ctx.num_outputs;
+      struct Done {
+        const Executor* ex;
+        RunState* rs;
+        int n;
+        loom_kernel_context* ctx;
+      };
+      auto* done = new Done{this, rs, n, actx};
+      en.kernel->compute_async(en.kernel_state, actx, [](void* arg, loom_status* st) {
+        Done* d = static_cast<Done*>(arg);
+        Status status = TakeStatus(st);
+        const ExecNode& e = d->ex->nodes_[d->n];
+        for (int o = 0; status.ok() && o < e.num_outputs; ++o)
+          if (!d->rs->outs[e.output_start + o].t.valid())
+            status = Internal("kernel did not set output ", o);
+        std::vector<int> more;
+        d->ex->NodeDone(d->rs, d->n, status, &more);
+        for (int m : more) d->ex->RunFrom(d->rs, m);
+        delete d->ctx;
+        delete d;
+      }, done);
+      return false;
+    }
+    for (int o = 0; s.ok() && o < en.num_outputs; ++o) {
+      const Tensor& t = rs->outs[en.output_start + o].t;
+      if (!t.valid() && !(en.intrinsic == kVariable))
+        s = Internal("kernel did not set output ", o);
+      else if (t.valid() && t.dtype() != en.node->output_dtype(o))
+        s = Internal("kernel produced ", DataTypeName(t.dtype()), " for output ", o, " of dtype ",
+                     DataTypeName(en.node->output_dtype(o)));
+    }
+  }
+  NodeDone(rs, n, s, ready);
+  return true;
+}
+
+Status Executor::RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_context* ctx) const {
+  loom_tensor* in = ctx->inputs;
+  loom_tensor* out = ctx->outputs;
+  Variable** out_refs = rs->out_refs.data() + en.output_start;
+  Variable** in_refs = rs->slot_refs.data() + en.input_start;
+  switch (en.intrinsic) {
+    case kConst:
+      out[0].t = en.const_value;
+      return Status::OK();
+    case kPlaceholder: {
+      DataType dt = en.node->output_dtype(0);
+      PartialShape shape;
+      (void)en.node->attrs().GetShape("shape", &shape);
+      return InvalidArgument("You must feed a value for placeholder tensor '", en.node->name(),
+                             "' with dtype ", DataTypeName(dt), " and shape ", shape.ToString());
+    }
+    case kPlaceholderWithDefault:
+    case kIdentity:
+      out[0].t = in[0].t;
+      return Status::OK();
+    case kNoOp:
+      return Status::OK();
+    case kVariable: {
+      std::lock_guard<std::mutex> l(en.variable->mu);
+      out[0].t = en.variable->value;
+      out_refs[0] = en.variable;
+      return Status::OK();
+    }
+    case kIsVariableInitialized: {
+      Variable* v = in_refs[0];
+      if (!v) return InvalidArgument("input is not a variable");
+      RETURN_IF_ERROR(Tensor::Allocate(LOOM_DTYPE_BOOL, TensorShape{}, &out[0].t));
+      *out[0].t.data_as<uint8_t>() = v->initialized() ? 1 : 0;
+      return Status::OK();
+    }
+    case kAssign: {
+      Variable* v = in_refs[0];
+      if (!v) return InvalidArgument("input 'ref' is not a variable");
+      const Tensor& value = in[1].t;
+      bool validate = true;
+      (void)en.node->attrs().GetBool("validate_shape", &validate);
+      std::lock_guard<std::mutex> l(v->mu);
+      if (validate) {
+        const PartialShape& want = v->value.valid() ? PartialShape(v->value.shape()) : v->shape;
+        if (!want.IsCompatibleWith(value.shape()))
+          return InvalidArgument("Assign requires shapes of both tensors to match. lhs shape= ",
+                                 want.ToString(), " rhs shape= ", value.shape().ToString());
+      }
+      if (v->value.valid() && v->value.shape() == value.shape() && v->value.dtype() == value.dtype() &&
+          (!v->value.buffer()->device || v->value.buffer()->device == en.device)) {
+        if (value.data() != v->value.data())
+          RETURN_IF_ERROR(en.device->CopyDeviceToDevice(v->value.data(), value.data(), value.byte_size()));
+      } else if (value.buffer().use_count() == 1 &&
+                 (value.on_host() ? en.device->memory_is_host : value.buffer()->device == en.device)) {
+        v->value = value;  // nobody else holds the value: adopt it
+      } else {
+        Tensor fresh;
+        if (en.device->memory_is_host) {
+          RETURN_IF_ERROR(Tensor::Allocate(value.dtype(), value.shape(), &fresh));
+        } else {
+          std::shared_ptr<Buffer> buf;
+          RETURN_IF_ERROR(en.device->Allocate(value.byte_size(), &buf));
+          fresh = Tensor(value.dtype(), value.shape(), std::move(buf));
+        }
+        RETURN_IF_ERROR(en.device->CopyDeviceToDevice(fresh.data(), value.data(), value.byte_size()));
+        v->value = fresh;
+      }
+      out[0].t = v->value;
+      out_refs[0] = v;
+      return Status::OK();
+    }
+    case kSend: {
+      std::string tensor_name, send_device, recv_device;
+      int64_t incarnation = 0;
+      (void)en.node->attrs().GetString("tensor_name", &tensor_name);
+      (void)en.node->attrs().GetString("send_device", &send_device);
+      (void)en.node->attrs().GetString("recv_device", &recv_device);
+      (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
+      return rs->rendezvous.Send(
+          Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name),
+          in[0].t);
+    }
+    default:
+      return Internal("not an intrinsic: ", en.node->type());
+  }
+}
+
+void Executor::NodeDone(RunState* rs, int n, const Status& s, std::vector<int>* ready) const {
+  const ExecNode& en = nodes_[n];
+  if (!s.ok()) {
+    bool first = false;
+    {
+      std::lock_guard<std::mutex> l(rs->mu);
+      if (rs->status.ok()) {
+        // Errors from the core already name the op; kernel errors get the prefix.
+        rs->status = s.message().rfind(en.error_prefix, 0) == 0 ? s : s.WithPrefix(en.error_prefix);
+        first = true;
+      }
+    }
+    rs->failed.store(true, std::memory_order_relaxed);
+    if (first) rs->rendezvous.StartAbort(rs->status);
+  }
+  loom_tensor* outs = rs->outs.data() + en.output_start;
+  Variable** out_refs = rs->out_refs.data() + en.output_start;
+  for (int o = 0; o < en.num_outputs; ++o)
+    for (int pos : en.fetch_index[o]) rs->fetches[pos] = outs[o].t;
+  for (int i = 0; i < en.num_inputs; ++i) {
+    rs->slots[en.input_start + i].t = Tensor();
+  }
+  // Ref outputs of ops that update a variable carry the variable along.
+  for (int o = 0; o < en.num_outputs; ++o)
+    if (!out_refs[o] && en.node->output_is_ref(o) && en.num_inputs > 0)
+      out_refs[o] = rs->slot_refs[en.input_start];
+  for (const OutEdge& e : en.out_edges) {
+    if (e.dst_slot >= 0) {
+      if (e.last_use) {
+        rs->slots[e.dst_slot].t = std::move(outs[e.output].t);
+      } else {
+        rs->slots[e.dst_slot].t = outs[e.output].t;
+      }
+      rs->slot_refs[e.dst_slot] = out_refs[e.output];
+    }
+    if (rs->pending[e.dst_node].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(e.dst_node);
+  }
+  for (int o = 0; o < en.num_outputs; ++o) outs[o].t = Tensor();
+  rs->outstanding.fetch_sub(1, std::memory_order_acq_rel);
+}
+
+}  // namespace loom

@@ -1,0 +1,89 @@
+// Executor: runs one placed, pruned set of nodes as a dataflow graph.
+// Prepared once (topology, pending counts, kernels) and run many times, from
+// several threads at once; each run keeps its own state.
+#ifndef LOOM_RUNTIME_EXEC_EXECUTOR_H_
+#define LOOM_RUNTIME_EXEC_EXECUTOR_H_
+
+#include <atomic>
+#include <memory>
+#include <vector>
+
+#include "runtime/exec/rendezvous.h"
+#include "runtime/exec/thread_pool.h"
+#include "runtime/exec/variables.h"
+#include "runtime/plugin/registry.h"
+
+namespace loom {
+
+struct ExecutorParams {
+  std::vector<Node*> nodes;        // the nodes to run (any order)
+  std::vector<Device*> devices;    // placement of each node (same order)
+  std::vector<Output> feeds;       // outputs whose values are fed
+  std::vector<Output> fetches;     // outputs to return
+  ThreadPool* pool = nullptr;
+  int inter_op_threads = 1;
+  int intra_op_threads = 1;
+  ResourceMgr* resources = nullptr;
+};
+
+class Executor {
+ public:
+  enum Intrinsic {
+    kNotIntrinsic, kConst, kPlaceholder, kPlaceholderWithDefault, kIdentity, kNoOp, kVariable,
+    kAssign, kIsVariableInitialized, kSend, kRecv
+  };
+
+  static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
+  ~Executor();
+
+  // feed_values match params.feeds; fetch_values receives params.fetches.
+  Status Run(const std::vector<Tensor>& feed_values, std::vector<Tensor>* fetch_values);
+  Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches);
+
+  const ExecutorParams& params() const { return params_; }
+
+ private:
+  struct RunState;
+  struct OutEdge {
+    int output;     // source output index
+    int dst_node;   // -1: control edge
+    int dst_slot;   // global input slot
+    bool last_use;  // last edge reading this output: may move
+  };
+  struct ExecNode {
+    Node* node = nullptr;
+    Device* device = nullptr;
+    Intrinsic intrinsic = kNotIntrinsic;
+    const KernelDef* kernel = nullptr;
+    void* kernel_state = nullptr;
+    int input_start = 0, num_inputs = 0;
+    int output_start = 0, num_outputs = 0;
+    int initial_pending = 0;
+    std::vector<OutEdge> out_edges;   // data edges first, then control (dst_slot -1)
+    std::vector<std::vector<int>> fetch_index;  // per output: fetch positions
+    Tensor const_value;               // kConst: the value on the node's device
+    Variable* variable = nullptr;     // kVariable
+    std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
+  };
+
+  explicit Executor(ExecutorParams p) : params_(std::move(p)) {}
+  Status Prepare();
+  void RunFrom(RunState* rs, int first) const;
+  // Runs node n; returns true if it completed synchronously.
+  bool Process(RunState* rs, int n, std::vector<int>* ready) const;
+  void NodeDone(RunState* rs, int n, const Status& s, std::vector<int>* ready) const;
+  Status RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_context* ctx) const;
+  Status CheckInputs(RunState* rs, const ExecNode& en) const;
+
+  ExecutorParams params_;
+  std::vector<ExecNode> nodes_;
+  std::vector<int> roots_;
+  int num_slots_ = 0, num_outputs_ = 0;
+  std::vector<std::vector<int>> feed_slots_;       // per feed: input slots it fills
+  std::vector<std::vector<int>> feed_fetches_;     // per feed: fetch positions it answers
+  std::vector<bool> fetch_is_ref_;
+};
+
+}  // namespace loom
+
+#endif  // LOOM_RUNTIME_EXEC_EXECUTOR_H_

@@ -1,0 +1,48 @@
+// Rendezvous: where a Send meets its Recv, keyed by
+// "src_device;incarnation;dst_device;edge_name;frame:iter" and scoped to one
+// step. Send never blocks; RecvAsync calls back when the tensor arrives (or at
+// once if it is there); StartAbort is sticky: it fails every pending and future
+// receive with the first root-cause error.
+#ifndef LOOM_RUNTIME_EXEC_RENDEZVOUS_H_
+#define LOOM_RUNTIME_EXEC_RENDEZVOUS_H_
+
+#include <functional>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "runtime/core/tensor.h"
+
+namespace loom {
+
+class Rendezvous {
+ public:
+  using DoneCallback = std::function<void(const Status&, const Tensor&)>;
+
+  static std::string CreateKey(const std::string& src_device, uint64_t incarnation,
+                               const std::string& dst_device, const std::string& name);
+
+  // ALREADY_EXISTS if the key was sent before in this step; the abort status
+  // if aborted.
+  Status Send(const std::string& key, const Tensor& value);
+  // done may run inside this call or later on the sending thread.
+  void RecvAsync(const std::string& key, DoneCallback done);
+  // Blocking receive (tests and tools).
+  Status Recv(const std::string& key, Tensor* value);
+  void StartAbort(const Status& s);
+  Status abort_status() const;
+
+ private:
+  struct Item {
+    bool has_value = false;
+    Tensor value;
+    DoneCallback waiter;
+  };
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, Item> table_;
+  Status abort_;
+};
+
+}  // namespace loom
+
+#endif  // LOOM_RUNTIME_EXEC_RENDEZVOUS_H_

@@ -1,0 +1,55 @@
+// Session: runs a graph. Prunes it to what the fetches and targets need, places
+// the nodes on devices, and caches the prepared executor per (feeds, fetches,
+// targets) signature. Owns the variables and the worker threads.
+#ifndef LOOM_RUNTIME_SESSION_SESSION_H_
+#define LOOM_RUNTIME_SESSION_SESSION_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <unordered_map>
+
+#include "runtime/exec/executor.h"
+
+namespace loom {
+
+struct SessionOptions {
+  int inter_op_threads = 0;  // 0: number of cores
+  int intra_op_threads = 0;  // 0: number of cores
+  std::string default_device;
+  bool allow_soft_placement = false;
+};
+
+class Session {
+ public:
+  Session(Graph* graph, SessionOptions options);
+  ~Session();
+
+  Status Run(const std::vector<Output>& feeds, const std::vector<Tensor>& feed_values,
+             const std::vector<Output>& fetches, const std::vector<Node*>& targets,
+             std::vector<Tensor>* fetch_values);
+  // The prepared executor for a signature (cached); thread-safe.
+  Status GetExecutor(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
+                     const std::vector<Node*>& targets, std::shared_ptr<Executor>* out);
+  // Checks feed values against the fed outputs' dtypes and inferred shapes.
+  static Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values);
+
+ private:
+  Status Prepare(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
+                 const std::vector<Node*>& targets, std::unique_ptr<Executor>* out);
+  Status Place(const std::vector<Node*>& nodes, std::vector<Device*>* devices);
+
+  Graph* graph_;
+  SessionOptions options_;
+  ResourceMgr resources_;
+  std::unique_ptr<ThreadPool> pool_;
+  int inter_op_ = 1, intra_op_ = 1;
+  std::shared_mutex cache_mu_;
+  std::unordered_map<std::string, std::shared_ptr<Executor>> cache_;
+};
+
+}  // namespace loom
+
+#endif  // LOOM_RUNTIME_SESSION_SESSION_H_
