@@ -1,0 +1,126 @@
+// Internals that the C API does not expose directly: device names, the
+// rendezvous, the thread pool.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "runtime/exec/rendezvous.h"
+#include "runtime/exec/thread_pool.h"
+#include "runtime/placement/device_name.h"
+
+namespace loom {
+namespace {
+
+TEST(DeviceName, ParsesFullAndPartialForms) {
+  DeviceName d;
+  ASSERT_TRUE(ParseDeviceName("/job:worker/replica:0/task:3/device:GPU:1", &d).ok());
+  EXPECT_EQ(d.job, "worker");
+  EXPECT_EQ(d.task, 3);
+  EXPECT_EQ(d.type, "GPU");
+  EXPECT_EQ(d.id, 1);
+  ASSERT_TRUE(ParseDeviceName("/cpu:0", &d).ok());
+  EXPECT_EQ(d.type, "CPU");
+  ASSERT_TRUE(ParseDeviceName("CPU:2", &d).ok());
+  EXPECT_EQ(d.id, 2);
+  ASSERT_TRUE(ParseDeviceName("/job:ps", &d).ok());
+  EXPECT_TRUE(d.has_job);
+  EXPECT_FALSE(d.has_type);
+  ASSERT_TRUE(ParseDeviceName("/device:OPENCL:*", &d).ok());
+  EXPECT_TRUE(d.has_type);
+  EXPECT_FALSE(d.has_id);
+}
+
+TEST(DeviceName, RejectsMalformedNames) {
+  DeviceName d;
+  for (const char* bad : {"/job:", "/task:x", "/device:CPU:one", "//", "/colour:red", "CPU:-1"}) {
+    Status s = ParseDeviceName(bad, &d);
+    EXPECT_FALSE(s.ok()) << bad;
+    EXPECT_NE(s.message().find(bad), std::string::npos) << s.message();
+  }
+}
+
+TEST(DeviceName, PartialMatchesSpecific) {
+  DeviceName partial, full;
+  ASSERT_TRUE(ParseDeviceName("/device:CPU:*", &partial).ok());
+  ASSERT_TRUE(ParseDeviceName("/job:localhost/device:CPU:0", &full).ok());
+  EXPECT_TRUE(partial.Matches(full));
+  EXPECT_FALSE(full.Matches(partial));
+}
+
+TEST(Rendezvous, SendBeforeRecvDelivers) {
+  Rendezvous r;
+  Tensor t;
+  ASSERT_TRUE(Tensor::Allocate(LOOM_DTYPE_FLOAT, TensorShape{1}, &t).ok());
+  *t.data_as<float>() = 3.5f;
+  ASSERT_TRUE(r.Send("k", t).ok());
+  Tensor got;
+  ASSERT_TRUE(r.Recv("k", &got).ok());
+  EXPECT_EQ(*got.data_as<float>(), 3.5f);
+}
+
+TEST(Rendezvous, RecvBeforeSendCallsBackOnSend) {
+  Rendezvous r;
+  float seen = 0;
+  r.RecvAsync("k", [&](const Status& s, const Tensor& t) {
+    ASSERT_TRUE(s.ok());
+    seen = *t.data_as<float>();
+  });
+  EXPECT_EQ(seen, 0);
+  Tensor t;
+  ASSERT_TRUE(Tensor::Allocate(LOOM_DTYPE_FLOAT, TensorShape{1}, &t).ok());
+  *t.data_as<float>() = 2.0f;
+  ASSERT_TRUE(r.Send("k", t).ok());
+  EXPECT_EQ(seen, 2.0f);
+}
+
+TEST(Rendezvous, AbortIsStickyAndFailsPendingAndFutureReceives) {
+  Rendezvous r;
+  Status pending_status;
+  r.RecvAsync("a", [&](const Status& s, const Tensor&) { pending_status = s; });
+  r.StartAbort(Unavailable("worker 3 died"));
+  r.StartAbort(Cancelled("a later, secondary error"));
+  EXPECT_EQ(pending_status.code(), LOOM_CODE_UNAVAILABLE);
+  Tensor t;
+  Status later = r.Recv("b", &t);
+  EXPECT_EQ(later.code(), LOOM_CODE_UNAVAILABLE);
+  EXPECT_EQ(later.message(), "worker 3 died");
+  EXPECT_EQ(r.Send("c", t).code(), LOOM_CODE_UNAVAILABLE);
+}
+
+TEST(Rendezvous, DuplicateSendIsAnError) {
+  Rendezvous r;
+  Tensor t;
+  ASSERT_TRUE(Tensor::Allocate(LOOM_DTYPE_FLOAT, TensorShape{}, &t).ok());
+  ASSERT_TRUE(r.Send("k", t).ok());
+  EXPECT_EQ(r.Send("k", t).code(), LOOM_CODE_ALREADY_EXISTS);
+}
+
+TEST(Rendezvous, KeysFollowTheDocumentedLayout) {
+  EXPECT_EQ(Rendezvous::CreateKey("/job:a/task:0/device:CPU:0", 7, "/job:b/task:1/device:CPU:0", "x:0"),
+            "/job:a/task:0/device:CPU:0;7;/job:b/task:1/device:CPU:0;x:0;0:0");
+}
+
+TEST(ThreadPool, ParallelForCoversTheRangeExactlyOnce) {
+  ThreadPool pool(3);
+  std::vector<std::atomic<int>> hits(10000);
+  pool.ParallelFor(10000, 100000, 4, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) hits[i]++;
+  });
+  for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+}
+
+TEST(ThreadPool, NestedParallelForFromAPoolTaskDoesNotDeadlock) {
+  ThreadPool pool(1);
+  std::atomic<int> total{0};
+  std::atomic<int> done{1};
+  pool.Schedule([&] {
+    pool.ParallelFor(100, 1000000, 2, [&](int64_t b, int64_t e) { total += static_cast<int>(e - b); });
+    done--;
+  });
+  WaitForCounter(done, &pool);
+  EXPECT_EQ(total.load(), 100);
+}
+
+}  // namespace
+}  // namespace loom
