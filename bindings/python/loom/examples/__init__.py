@@ -1,0 +1,1 @@
+"""Runnable examples: python -m loom.examples.fashion_mnist"""

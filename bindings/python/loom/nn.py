@@ -1,0 +1,196 @@
+"""tf.nn: activations, softmax, losses over logits, dropout, bias_add."""
+from . import array_ops
+from . import dtypes as _dtypes
+from . import math_ops
+from .framework import Tensor, attr_string, attr_type, convert_to_tensor, make_op, make_op1, name_scope
+
+
+def relu(features, name=None):
+    x = convert_to_tensor(features)
+    return make_op1("Relu", [x], [attr_type("T", x.dtype)], name=name or "Relu")
+
+
+def relu6(features, name=None):
+    with name_scope(name, "Relu6", [features]):
+        return math_ops.minimum(relu(features), 6.0)
+
+
+def leaky_relu(features, alpha=0.2, name=None):
+    with name_scope(name, "LeakyRelu", [features]):
+        x = convert_to_tensor(features)
+        return math_ops.maximum(x * alpha, x)
+
+
+def softplus(features, name=None):
+    x = convert_to_tensor(features)
+    return make_op1("Softplus", [x], [attr_type("T", x.dtype)], name=name or "Softplus")
+
+
+sigmoid = math_ops.sigmoid
+tanh = math_ops.tanh
+
+
+def _last_axis_op(op_type, logits, axis, name):
+    x = convert_to_tensor(logits)
+    r = x.shape.ndims
+    if axis is None or axis == -1 or (r is not None and axis == r - 1):
+        return make_op1(op_type, [x], [attr_type("T", x.dtype)], name=name or op_type)
+    if r is None:
+        raise ValueError("%s over axis %d needs a known rank" % (op_type, axis))
+    axis = axis % r
+    perm = list(range(r))
+    perm[axis], perm[-1] = perm[-1], perm[axis]
+    y = make_op1(op_type, [array_ops.transpose(x, perm)], [attr_type("T", x.dtype)])
+    return array_ops.transpose(y, perm, name=name)
+
+
+def softmax(logits, axis=None, name=None, dim=None):
+    return _last_axis_op("Softmax", logits, axis if axis is not None else dim, name)
+
+
+def log_softmax(logits, axis=None, name=None, dim=None):
+    return _last_axis_op("LogSoftmax", logits, axis if axis is not None else dim, name)
+
+
+def bias_add(value, bias, data_format=None, name=None):
+    value = convert_to_tensor(value)
+    bias = convert_to_tensor(bias, dtype=value.dtype)
+    return make_op1("BiasAdd", [value, bias],
+                    [attr_type("T", value.dtype), attr_string("data_format", data_format or "NHWC")],
+                    name=name or "BiasAdd")
+
+
+def xw_plus_b(x, weights, biases, name=None):
+    with name_scope(name, "xw_plus_b", [x, weights, biases]):
+        return bias_add(math_ops.matmul(x, weights), biases)
+
+
+def l2_loss(t, name=None):
+    t = convert_to_tensor(t)
+    return make_op1("L2Loss", [t], [attr_type("T", t.dtype)], name=name or "L2Loss")
+
+
+def softmax_cross_entropy_with_logits_v2(_sentinel=None, labels=None, logits=None, dim=-1,
+                                         name=None, axis=None):
+    """Per-example cross entropy; gradients reach the labels too."""
+    if _sentinel is not None:
+        raise ValueError("Only call `softmax_cross_entropy_with_logits_v2` with named "
+                         "arguments (labels=..., logits=..., ...)")
+    if axis is not None:
+        dim = axis
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels, dtype=logits.dtype)
+    r = logits.shape.ndims
+    if dim != -1 and not (r is not None and dim == r - 1):
+        raise NotImplementedError("softmax_cross_entropy_with_logits over a non-last axis")
+    with name_scope(name, "softmax_cross_entropy_with_logits", [logits, labels]) as scope:
+        if r is not None and r != 2:
+            n_classes = array_ops.shape(logits)[-1]
+            flat_logits = array_ops.reshape(logits, array_ops.stack([-1, n_classes]))
+            flat_labels = array_ops.reshape(labels, array_ops.stack([-1, n_classes]))
+            op = make_op("SoftmaxCrossEntropyWithLogits", [flat_logits, flat_labels],
+                         [attr_type("T", logits.dtype)])
+            return array_ops.reshape(op.outputs[0], array_ops.shape(logits)[:-1],
+                                     name=scope[:-1].rsplit("/", 1)[-1] + "_Reshape")
+        op = make_op("SoftmaxCrossEntropyWithLogits", [logits, labels],
+                     [attr_type("T", logits.dtype)])
+        return op.outputs[0]
+
+
+def softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, dim=-1,
+                                      name=None, axis=None):
+    """TensorFlow 1's version: no gradient flows into the labels."""
+    if _sentinel is not None:
+        raise ValueError("Only call `softmax_cross_entropy_with_logits` with named arguments "
+                         "(labels=..., logits=..., ...)")
+    labels = array_ops.stop_gradient(convert_to_tensor(labels), name="labels_stop_gradient")
+    return softmax_cross_entropy_with_logits_v2(labels=labels, logits=logits, dim=dim, name=name,
+                                                axis=axis)
+
+
+def sparse_softmax_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None,
+                                             name=None):
+    if _sentinel is not None:
+        raise ValueError("Only call `sparse_softmax_cross_entropy_with_logits` with named "
+                         "arguments (labels=..., logits=..., ...)")
+    logits = convert_to_tensor(logits)
+    labels = convert_to_tensor(labels)
+    if labels.dtype not in (_dtypes.int32, _dtypes.int64):
+        raise TypeError("labels must be int32 or int64, got %s" % labels.dtype.name)
+    lr, xr = labels.shape.ndims, logits.shape.ndims
+    if lr is not None and xr is not None and lr != xr - 1:
+        raise ValueError("Rank mismatch: Rank of labels (received %d) should equal rank of "
+                         "logits minus 1 (received %d)." % (lr, xr))
+    with name_scope(name, "SparseSoftmaxCrossEntropyWithLogits", [labels, logits]):
+        if xr is not None and xr != 2:
+            n_classes = array_ops.shape(logits)[-1]
+            flat_logits = array_ops.reshape(logits, array_ops.stack([-1, n_classes]))
+            flat_labels = array_ops.reshape(labels, [-1])
+            op = make_op("SparseSoftmaxCrossEntropyWithLogits", [flat_logits, flat_labels],
+                         [attr_type("T", logits.dtype), attr_type("Tlabels", labels.dtype)])
+            return array_ops.reshape(op.outputs[0], array_ops.shape(labels))
+        op = make_op("SparseSoftmaxCrossEntropyWithLogits", [logits, labels],
+                     [attr_type("T", logits.dtype), attr_type("Tlabels", labels.dtype)])
+        return op.outputs[0]
+
+
+def sigmoid_cross_entropy_with_logits(_sentinel=None, labels=None, logits=None, name=None):
+    """max(x, 0) - x * z + log(1 + exp(-|x|)), TensorFlow's stable form."""
+    with name_scope(name, "logistic_loss", [logits, labels]):
+        x = convert_to_tensor(logits)
+        z = convert_to_tensor(labels, dtype=x.dtype)
+        zeros = array_ops.zeros_like(x)
+        relu_logits = array_ops.where(math_ops.greater_equal(x, zeros), x, zeros)
+        neg_abs = array_ops.where(math_ops.greater_equal(x, zeros), -x, x)
+        return math_ops.add(relu_logits - x * z, math_ops.log1p(math_ops.exp(neg_abs)))
+
+
+def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None):
+    """Keeps each element with probability keep_prob, scaled by 1/keep_prob."""
+    if keep_prob is None and rate is None:
+        raise ValueError("You must provide a rate to dropout.")
+    with name_scope(name, "dropout", [x]):
+        x = convert_to_tensor(x)
+        if keep_prob is None:
+            keep_prob = 1 - convert_to_tensor(rate, dtype=x.dtype) if isinstance(
+                rate, Tensor) else 1.0 - rate
+        if not isinstance(keep_prob, Tensor) and not (0 < keep_prob <= 1):
+            raise ValueError("keep_prob must be a scalar tensor or a float in the range (0, 1], "
+                             "got %g" % keep_prob)
+        if not isinstance(keep_prob, Tensor) and keep_prob == 1:
+            return x
+        kp = convert_to_tensor(keep_prob, dtype=x.dtype, name="keep_prob")
+        ns = array_ops.shape(x) if noise_shape is None else noise_shape
+        random_tensor = kp + array_ops.random_uniform(ns, seed=seed, dtype=x.dtype)
+        binary = math_ops.floor(random_tensor)
+        return math_ops.multiply(math_ops.truediv(x, kp), binary)
+
+
+def moments(x, axes, shift=None, name=None, keep_dims=None, keepdims=None):
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with name_scope(name, "moments", [x, axes]):
+        x = convert_to_tensor(x)
+        mean = math_ops.reduce_mean(x, axes, keepdims=True, name="mean")
+        variance = math_ops.reduce_mean(
+            math_ops.squared_difference(x, array_ops.stop_gradient(mean)), axes, keepdims=True,
+            name="variance")
+        if not keep:
+            mean = array_ops.squeeze(mean, axes)
+            variance = array_ops.squeeze(variance, axes)
+        return mean, variance
+
+
+def l2_normalize(x, axis=None, epsilon=1e-12, name=None, dim=None):
+    with name_scope(name, "l2_normalize", [x]):
+        x = convert_to_tensor(x)
+        sq = math_ops.reduce_sum(math_ops.square(x), axis if axis is not None else dim,
+                                 keepdims=True)
+        return math_ops.multiply(x, math_ops.rsqrt(math_ops.maximum(sq, epsilon)))
+
+
+def in_top_k(predictions, targets, k, name=None):
+    if k != 1:
+        raise NotImplementedError("in_top_k supports k=1 only")
+    with name_scope(name, "in_top_k", [predictions, targets]):
+        t = convert_to_tensor(targets)
+        return math_ops.equal(math_ops.argmax(predictions, 1, output_type=t.dtype), t)
