@@ -3,6 +3,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <condition_variable>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -29,7 +30,29 @@ struct loom_session_options {
 };
 struct loom_session {
   std::unique_ptr<Session> s;
+  // Runs in flight; loom_session_free waits for them.
+  std::mutex mu;
+  std::condition_variable cv;
+  int in_flight = 0;
 };
+
+namespace {
+// Counts a run in flight for the lifetime of the object.
+class InFlight {
+ public:
+  explicit InFlight(loom_session* s) : s_(s) {
+    std::lock_guard<std::mutex> l(s_->mu);
+    s_->in_flight++;
+  }
+  ~InFlight() {
+    std::lock_guard<std::mutex> l(s_->mu);
+    if (--s_->in_flight == 0) s_->cv.notify_all();
+  }
+
+ private:
+  loom_session* s_;
+};
+}  // namespace
 struct loom_callable {
   loom_session* session;
   std::shared_ptr<Executor> executor;
@@ -394,7 +417,9 @@ loom_status* loom_session_new(loom_graph* g, const loom_session_options* o, loom
   return Guard([&]() -> loom_status* {
     if (!g || !out) return ToCStatus(InvalidArgument("graph or out_session is NULL"));
     Registry::Get();
-    *out = new loom_session{std::make_unique<Session>(FromC(g), o ? o->o : SessionOptions())};
+    auto* sess = new loom_session;
+    sess->s = std::make_unique<Session>(FromC(g), o ? o->o : SessionOptions());
+    *out = sess;
     return nullptr;
   });
 }
@@ -416,6 +441,7 @@ loom_status* loom_session_run(loom_session* session, const loom_output* feeds, l
                               loom_op* const* targets, int num_targets, loom_tensor** out_values) {
   return Guard([&]() -> loom_status* {
     if (!session) return ToCStatus(InvalidArgument("session is NULL"));
+    InFlight guard(session);
     std::vector<Output> f, o;
     std::vector<Node*> t;
     Status s = CollectSignature(feeds, num_feeds, fetches, num_fetches, targets, num_targets, &f, &o, &t);
@@ -452,6 +478,7 @@ loom_status* loom_session_make_callable(loom_session* session, const loom_output
 loom_status* loom_callable_run(loom_callable* c, loom_tensor* const* feed_values, loom_tensor** out_values) {
   return Guard([&]() -> loom_status* {
     if (!c) return ToCStatus(InvalidArgument("callable is NULL"));
+    InFlight guard(c->session);
     const size_t nf = c->feeds.size();
     // Small signatures avoid heap allocation for the argument arrays.
     Tensor in_small[8], out_small[8];
@@ -479,7 +506,14 @@ loom_status* loom_callable_run(loom_callable* c, loom_tensor* const* feed_values
 }
 
 void loom_callable_free(loom_callable* c) { delete c; }
-void loom_session_free(loom_session* s) { delete s; }
+void loom_session_free(loom_session* s) {
+  if (!s) return;
+  {
+    std::unique_lock<std::mutex> l(s->mu);
+    s->cv.wait(l, [s] { return s->in_flight == 0; });
+  }
+  delete s;
+}
 
 // ------------------------------------------------------------------ devices, plugins
 
