@@ -117,6 +117,10 @@ std::vector<Output> AllOutputGrads(B& b, Node* op, const std::vector<Output>& dy
 }
 
 Status SplitGrad(LOOM_GRAD_ARGS) {  // Split(split_dim, value)
+  if (op->num_outputs() == 1) {
+    (*dx)[1] = dy[0];
+    return Status::OK();
+  }
   B b(g, op);
   (*dx)[1] = b.Op("ConcatV2", {GradInput(AllOutputGrads(b, op, dy)), op->input(0)});
   return b.status();
@@ -124,6 +128,10 @@ Status SplitGrad(LOOM_GRAD_ARGS) {  // Split(split_dim, value)
 REGISTER_GRADIENT("Split", SplitGrad);
 
 Status SplitVGrad(LOOM_GRAD_ARGS) {  // SplitV(value, size_splits, split_dim)
+  if (op->num_outputs() == 1) {
+    (*dx)[0] = dy[0];
+    return Status::OK();
+  }
   B b(g, op);
   (*dx)[0] = b.Op("ConcatV2", {GradInput(AllOutputGrads(b, op, dy)), op->input(2)});
   return b.status();
