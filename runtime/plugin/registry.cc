@@ -93,11 +93,18 @@ bool KernelDef::Matches(const AttrMap& attrs) const {
 // ------------------------------------------------------------------ registry
 
 Registry* Registry::Get() {
-  static Registry* r = [] {
-    auto* reg = new Registry();
-    reg->DiscoverPlugins();
-    return reg;
-  }();
+  // Discovery runs plugin inits, which call back into the registry on this
+  // thread: the recursive mutex lets them in; other threads wait for it.
+  static Registry* r = new Registry();
+  static std::atomic<bool> discovered{false};
+  if (!discovered.load(std::memory_order_acquire)) {
+    std::lock_guard<std::recursive_mutex> l(r->mu_);
+    if (!r->discovering_) {
+      r->discovering_ = true;
+      r->DiscoverPlugins();
+      discovered.store(true, std::memory_order_release);
+    }
+  }
   return r;
 }
 

@@ -83,6 +83,7 @@ class Registry {
   Registry() = default;
   void DiscoverPlugins();
   mutable std::recursive_mutex mu_;
+  bool discovering_ = false;
   std::vector<std::unique_ptr<Device>> devices_;
   std::vector<std::unique_ptr<loom_device_interface>> device_ifaces_;
   std::vector<std::unique_ptr<KernelDef>> kernels_;
