@@ -10,15 +10,40 @@ namespace loom {
 namespace {
 
 using shape_fns::CanonicalAxis;
+using shape_fns::kMaxRank;
 using shape_fns::MergeNamed;
+using shape_fns::UnknownOfRankOrUnknown;
+
+// A constant that lists one entry per dimension must not imply a rank above kMaxRank.
+Status CheckLength(size_t n, const char* what) {
+  if (n > static_cast<size_t>(kMaxRank)) {
+    return InvalidArgument(what, " has ", n, " entries; at most ", kMaxRank,
+                           " dimensions are supported");
+  }
+  return Status::OK();
+}
 
 PartialShape Vector(int64_t n) { return PartialShape(std::vector<int64_t>{n}); }
+
+// Sizes from a hostile graph may be huge: arithmetic on them that would
+// overflow int64 yields -1 (unknown) instead, and the kernel reports the error.
+int64_t MulOrUnknown(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? -1 : r;
+}
+int64_t AddOrUnknown(int64_t a, int64_t b) {
+  int64_t r;
+  return __builtin_add_overflow(a, b, &r) ? -1 : r;
+}
 
 // Number of elements of a fully defined shape; -1 otherwise.
 int64_t NumElements(const PartialShape& s) {
   if (!s.fully_defined()) return -1;
   int64_t n = 1;
-  for (int64_t d : s.dims()) n *= d;
+  for (int64_t d : s.dims()) {
+    n = MulOrUnknown(n, d);
+    if (n < 0) return -1;
+  }
   return n;
 }
 
@@ -85,6 +110,7 @@ Status ReshapeShape(InferenceContext& c) {
   PartialShape target;
   int num_infer = 0;
   if (constant) {
+    RETURN_IF_ERROR(CheckLength(vals.size(), "The requested shape"));
     for (int64_t v : vals) {
       if (v < -1) {
         return InvalidArgument("Dimension ", v, " in the requested shape ",
@@ -107,15 +133,17 @@ Status ReshapeShape(InferenceContext& c) {
   // Product of the known target dims, and the position of the unknown ones.
   int64_t known = 1;
   int unknown = 0, unknown_at = -1;
+  bool overflow = false;
   for (int k = 0; k < target.rank(); ++k) {
     if (target.dim(k) < 0) {
       ++unknown;
       unknown_at = k;
-    } else {
-      known *= target.dim(k);
+    } else if (!overflow) {
+      known = MulOrUnknown(known, target.dim(k));
+      overflow = known < 0;
     }
   }
-  const int64_t n_in = NumElements(in);
+  const int64_t n_in = overflow ? -1 : NumElements(in);
   std::vector<int64_t> dims = target.dims();
   auto shape_text = [&]() {
     std::string s = "[";
@@ -166,11 +194,11 @@ Status TransposeShape(InferenceContext& c) {
       }
       c.set_output(0, PartialShape::UnknownOfRank(in.rank()));
     } else {
-      c.set_output(0, n >= 0 ? PartialShape::UnknownOfRank(static_cast<int>(n))
-                             : PartialShape::Unknown());
+      c.set_output(0, UnknownOfRankOrUnknown(n));
     }
     return Status::OK();
   }
+  RETURN_IF_ERROR(CheckLength(perm.size(), "perm"));
   const int n = static_cast<int>(perm.size());
   if (in.rank_known() && in.rank() != n) {
     return InvalidArgument("perm ", PartialShape(perm).ToString(), " has ", n,
@@ -297,7 +325,7 @@ Status ConcatShapeHelper(InferenceContext& c, int first, int n, int axis_input) 
       const int64_t d = s.dim(k);
       if (k == axis) {
         if (d < 0) total = -1;
-        if (total >= 0) total += d;
+        if (total >= 0) total = AddOrUnknown(total, d);
         continue;
       }
       int64_t& out = dims[static_cast<size_t>(k)];
@@ -399,7 +427,10 @@ Status SplitVShape(InferenceContext& c) {
       return InvalidArgument("size_splits ", PartialShape(sizes).ToString(),
                              " has a negative entry other than -1");
     } else {
-      sum += sizes[k];
+      sum = AddOrUnknown(sum, sizes[k]);
+      if (sum < 0) {
+        return InvalidArgument("size_splits ", PartialShape(sizes).ToString(), " overflow int64");
+      }
     }
   }
   const int64_t d = in.dim(static_cast<int>(axis));
@@ -442,7 +473,8 @@ Status SliceShape(InferenceContext& c) {
     return InvalidArgument("begin and size must have one entry per input dimension (", in.rank(),
                            "), but have ", n, " (input shape ", in.ToString(), ")");
   }
-  if (n < 0) {
+  if (n < 0 || n > kMaxRank) {
+    if (n > kMaxRank) RETURN_IF_ERROR(CheckLength(static_cast<size_t>(n), "begin"));
     c.set_output(0, PartialShape::Unknown());
     return Status::OK();
   }
@@ -485,7 +517,7 @@ Status StridedSliceOutput(const PartialShape& in, int64_t n, const SliceValues& 
                           const SliceValues& end, const SliceValues& strides, int64_t begin_mask,
                           int64_t end_mask, int64_t ellipsis_mask, int64_t new_axis_mask,
                           int64_t shrink_mask, PartialShape* out) {
-  if (!in.rank_known() || n < 0) {
+  if (!in.rank_known() || n < 0 || n > kMaxRank) {
     *out = PartialShape::Unknown();
     return Status::OK();
   }
@@ -623,10 +655,10 @@ Status TileShape(InferenceContext& c) {
                            "), but has ", n, " (input shape ", in.ToString(), ")");
   }
   if (!c.InputAsInts(1, &mult)) {
-    const int rank = in.rank_known() ? in.rank() : static_cast<int>(n);
-    c.set_output(0, rank >= 0 ? PartialShape::UnknownOfRank(rank) : PartialShape::Unknown());
+    c.set_output(0, UnknownOfRankOrUnknown(in.rank_known() ? in.rank() : n));
     return Status::OK();
   }
+  RETURN_IF_ERROR(CheckLength(mult.size(), "multiples"));
   std::vector<int64_t> dims;
   for (size_t k = 0; k < mult.size(); ++k) {
     if (mult[k] < 0) {
@@ -634,7 +666,7 @@ Status TileShape(InferenceContext& c) {
                              " must be non-negative");
     }
     const int64_t d = in.rank_known() ? in.dim(static_cast<int>(k)) : -1;
-    dims.push_back(mult[k] == 0 ? 0 : (d < 0 ? -1 : d * mult[k]));
+    dims.push_back(mult[k] == 0 ? 0 : (d < 0 ? -1 : MulOrUnknown(d, mult[k])));
   }
   c.set_output(0, PartialShape(std::move(dims)));
   return Status::OK();
@@ -651,21 +683,22 @@ Status PadShape(InferenceContext& c) {
     return InvalidArgument("paddings must have one row per input dimension (", in.rank(),
                            "), but has shape ", p.ToString());
   }
-  int rank = in.rank_known() ? in.rank() : (p.rank_known() ? static_cast<int>(p.dim(0)) : -1);
+  const int64_t rows = in.rank_known() ? in.rank() : (p.rank_known() ? p.dim(0) : -1);
   // Paddings are 2-D, so read the constant directly (InputAsInts reads rank <= 1).
   const Tensor* t = c.input_tensor(1);
   if (t == nullptr || t->data() == nullptr || t->rank() != 2 || t->shape().dim(1) != 2 ||
       (t->dtype() != LOOM_DTYPE_INT32 && t->dtype() != LOOM_DTYPE_INT64)) {
-    c.set_output(0, rank >= 0 ? PartialShape::UnknownOfRank(rank) : PartialShape::Unknown());
+    c.set_output(0, UnknownOfRankOrUnknown(rows));
     return Status::OK();
   }
+  RETURN_IF_ERROR(CheckLength(static_cast<size_t>(t->shape().dim(0)), "paddings"));
   std::vector<int64_t> pads;
   const int64_t count = t->num_elements();
   for (int64_t k = 0; k < count; ++k) {
     pads.push_back(t->dtype() == LOOM_DTYPE_INT64 ? t->data_as<int64_t>()[k]
                                                   : t->data_as<int32_t>()[k]);
   }
-  rank = static_cast<int>(count / 2);
+  const int rank = static_cast<int>(count / 2);
   std::vector<int64_t> dims;
   for (int k = 0; k < rank; ++k) {
     const int64_t before = pads[static_cast<size_t>(2 * k)];
@@ -675,7 +708,7 @@ Status PadShape(InferenceContext& c) {
                              after, "]");
     }
     const int64_t d = in.rank_known() ? in.dim(k) : -1;
-    dims.push_back(d < 0 ? -1 : d + before + after);
+    dims.push_back(d < 0 ? -1 : AddOrUnknown(AddOrUnknown(d, before), after));
   }
   c.set_output(0, PartialShape(std::move(dims)));
   return Status::OK();

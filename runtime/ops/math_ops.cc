@@ -4,6 +4,7 @@
 // TensorFlow's, with the dtypes Loom lacks (complex, quantized) left out.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 
 #include "runtime/ops/shape_inference.h"
 
@@ -201,12 +202,23 @@ Status RangeShape(InferenceContext& c) {
   const DataType dt = c.input_tensor(0)->dtype();
   int64_t size;
   if (dt == LOOM_DTYPE_FLOAT || dt == LOOM_DTYPE_DOUBLE) {
-    size = static_cast<int64_t>(std::ceil(std::abs((limit - start) / delta)));
+    const double n = std::ceil(std::abs((limit - start) / delta));
+    size = n < 9.0e18 ? static_cast<int64_t>(n) : -1;  // -1: too large to say
   } else {
-    const int64_t s = static_cast<int64_t>(start), l = static_cast<int64_t>(limit),
-                  d = static_cast<int64_t>(delta);
-    const int64_t ad = d < 0 ? -d : d;
-    size = ((l > s ? l - s : s - l) + ad - 1) / ad;
+    // Integer operands are exact in double up to 2^53; beyond that, read them as int64.
+    const Tensor* t[3] = {c.input_tensor(0), c.input_tensor(1), c.input_tensor(2)};
+    int64_t v[3];
+    for (int i = 0; i < 3; ++i) {
+      v[i] = t[i]->dtype() == LOOM_DTYPE_INT64 ? t[i]->data_as<int64_t>()[0]
+                                               : static_cast<int64_t>(i == 0 ? start
+                                                                      : i == 1 ? limit : delta);
+    }
+    // |limit - start| and |delta| as unsigned: no overflow for any int64 operands.
+    const uint64_t span = v[1] > v[0] ? static_cast<uint64_t>(v[1]) - static_cast<uint64_t>(v[0])
+                                      : static_cast<uint64_t>(v[0]) - static_cast<uint64_t>(v[1]);
+    const uint64_t ad = v[2] < 0 ? 0 - static_cast<uint64_t>(v[2]) : static_cast<uint64_t>(v[2]);
+    const uint64_t n = span / ad + (span % ad != 0 ? 1 : 0);
+    size = n <= static_cast<uint64_t>(INT64_MAX) ? static_cast<int64_t>(n) : -1;
   }
   c.set_output(0, PartialShape({size}));
   return Status::OK();

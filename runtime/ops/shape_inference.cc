@@ -96,6 +96,10 @@ Status InferenceContext::MakeShapeFromInput(int i, PartialShape* out) const {
       return InvalidArgument("Expected a 1-D shape tensor for input ", i,
                              " but got the scalar ", vals[0]);
     }
+    if (vals.size() > static_cast<size_t>(shape_fns::kMaxRank)) {
+      return InvalidArgument("The shape given by input ", i, " has ", vals.size(),
+                             " dimensions; at most ", shape_fns::kMaxRank, " are supported");
+    }
     for (int64_t v : vals) {
       if (v < -1) {
         return InvalidArgument("Dimension ", v, " in the shape given by input ", i,
@@ -110,7 +114,8 @@ Status InferenceContext::MakeShapeFromInput(int i, PartialShape* out) const {
     return InvalidArgument("Expected a 1-D shape tensor for input ", i, " but its shape is ",
                            s.ToString());
   }
-  if (node_ != nullptr && i < node_->num_inputs() && PartialValueOf(node_->input(i), &vals)) {
+  if (node_ != nullptr && i < node_->num_inputs() && PartialValueOf(node_->input(i), &vals) &&
+      vals.size() <= static_cast<size_t>(shape_fns::kMaxRank)) {
     if (!s.rank_known() || s.rank() == 0 || s.dim(0) < 0 ||
         s.dim(0) == static_cast<int64_t>(vals.size())) {
       for (int64_t& v : vals) v = v < 0 ? -1 : v;
@@ -118,11 +123,8 @@ Status InferenceContext::MakeShapeFromInput(int i, PartialShape* out) const {
       return Status::OK();
     }
   }
-  if (s.rank_known() && s.rank() == 1 && s.dim(0) >= 0) {
-    *out = PartialShape::UnknownOfRank(static_cast<int>(s.dim(0)));
-  } else {
-    *out = PartialShape::Unknown();
-  }
+  *out = s.rank_known() && s.rank() == 1 ? shape_fns::UnknownOfRankOrUnknown(s.dim(0))
+                                         : PartialShape::Unknown();
   return Status::OK();
 }
 
@@ -175,6 +177,11 @@ std::vector<int64_t> InferenceContext::GetIntListAttr(const std::string& name) c
 }
 
 namespace shape_fns {
+
+PartialShape UnknownOfRankOrUnknown(int64_t rank) {
+  return rank >= 0 && rank <= kMaxRank ? PartialShape::UnknownOfRank(static_cast<int>(rank))
+                                       : PartialShape::Unknown();
+}
 
 Status Unknown(InferenceContext& c) {
   for (int i = 0; i < c.num_outputs(); ++i) c.set_output(i, PartialShape::Unknown());

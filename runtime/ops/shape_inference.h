@@ -62,6 +62,12 @@ class InferenceContext {
 
 // Shape helpers shared by many ops.
 namespace shape_fns {
+// The largest rank a shape function produces (TensorFlow's limit). A length
+// or value read from the graph that implies a larger rank is an error (when
+// constant) or gives an unknown shape, never a giant allocation.
+constexpr int kMaxRank = 254;
+// UnknownOfRank(rank) for 0 <= rank <= kMaxRank; unknown rank otherwise.
+PartialShape UnknownOfRankOrUnknown(int64_t rank);
 Status Unknown(InferenceContext& c);            // every output unknown
 Status UnchangedShape(InferenceContext& c);     // output 0 = input 0
 Status ScalarShape(InferenceContext& c);        // output 0 = []

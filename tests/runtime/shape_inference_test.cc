@@ -602,6 +602,116 @@ TEST(ShapeFns, BroadcastShapesDirectly) {
   EXPECT_CONTAINS(s.message(), "for inputs with shapes [2,3] and [4,5]");
 }
 
+// ---------------------------------------------------------------- robustness
+
+// Every shape function, fed random partial shapes and random small constants
+// (as a hostile GraphDef could), must return a status and well-formed shapes,
+// never crash. Run under ASan/UBSan to catch out-of-range reads.
+TEST(ShapeFnRobustness, RandomInputsNeverCrash) {
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  auto next = [&state](int n) {  // xorshift: reproducible, in [0, n)
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<int>(state % static_cast<uint64_t>(n));
+  };
+  int runs = 0, errors = 0;
+  for (const std::string& name : OpRegistry::Global()->ListNames()) {
+    const OpDef* def = OpRegistry::Global()->Find(name);
+    if (!def->shape_fn) continue;
+    for (int trial = 0; trial < 200; ++trial) {
+      AttrMap attrs;
+      const int list_len = 2 + next(2);
+      for (const AttrDef& a : def->attrs) {
+        if (a.has_default && next(3) != 0) {
+          attrs.Set(a.name, a.default_value);
+        } else if (a.type == "int") {
+          attrs.Set(a.name, AttrValue::Int(next(7) - 2));
+        } else if (a.type == "bool") {
+          attrs.Set(a.name, AttrValue::Bool(next(2) == 1));
+        } else if (a.type == "float") {
+          attrs.Set(a.name, AttrValue::Float(0.5f));
+        } else if (a.type == "type") {
+          attrs.Set(a.name, AttrValue::Type(a.has_allowed ? a.allowed[0] : LOOM_DTYPE_FLOAT));
+        } else if (a.type == "shape") {
+          attrs.Set(a.name, AttrValue::Shape(next(2) ? S({2, -1}) : kUnknown));
+        } else if (a.type == "string") {
+          attrs.Set(a.name, AttrValue::String(next(2) ? "NHWC" : "NCHW"));
+        } else if (a.type == "tensor") {
+          attrs.Set(a.name, AttrValue::TensorValue(Vec({1, 2})));
+        } else if (a.type == "list(int)") {
+          attrs.Set(a.name, AttrValue::IntList({next(5) - 2}));
+        }
+      }
+      for (const ArgDef& arg : def->inputs) {  // list lengths agree with the inputs
+        if (!arg.number_attr.empty()) attrs.Set(arg.number_attr, AttrValue::Int(list_len));
+      }
+      std::vector<PartialShape> shapes;
+      std::vector<Tensor> tensors;
+      tensors.reserve(16);
+      std::vector<const Tensor*> values;
+      for (const ArgDef& arg : def->inputs) {
+        const int n = arg.number_attr.empty() && arg.type_list_attr.empty() ? 1 : list_len;
+        for (int k = 0; k < n; ++k) {
+          if (next(3) == 0) {  // a constant int32 scalar, vector or matrix
+            const int r = next(3);
+            Dims shape;
+            for (int d = 0; d < r; ++d) shape.push_back(r == 2 && d == 1 ? 2 : next(4));
+            std::vector<int64_t> vals;
+            int64_t count = 1;
+            for (int64_t d : shape) count *= d;
+            for (int64_t e = 0; e < count; ++e) vals.push_back(next(9) - 3);
+            tensors.push_back(IntTensor(shape, vals));
+            shapes.push_back(PartialShape(shape));
+            values.push_back(&tensors.back());
+          } else if (next(5) == 0) {
+            shapes.push_back(kUnknown);
+            values.push_back(nullptr);
+          } else {
+            Dims dims;
+            const int r = next(5);
+            for (int d = 0; d < r; ++d) dims.push_back(next(7) - 1);
+            shapes.push_back(S(dims));
+            values.push_back(nullptr);
+          }
+        }
+      }
+      int num_outputs = 0;
+      for (const ArgDef& arg : def->outputs) {
+        const AttrValue* n = arg.number_attr.empty() ? nullptr : attrs.Find(arg.number_attr);
+        num_outputs += n ? static_cast<int>(std::max<int64_t>(0, n->i())) : 1;
+      }
+      InferenceContext c(nullptr, &attrs, shapes, values,
+                         std::vector<DataType>(shapes.size(), LOOM_DTYPE_INT32), num_outputs);
+      Status s = def->shape_fn(c);
+      ++runs;
+      if (!s.ok()) {
+        ++errors;
+        EXPECT_FALSE(s.message().empty()) << name;
+        continue;
+      }
+      for (const PartialShape& o : c.outputs()) {
+        EXPECT_LE(o.rank(), shape_fns::kMaxRank) << name;
+        for (int d = 0; o.rank_known() && d < o.rank(); ++d) {
+          EXPECT_GE(o.dim(d), -1) << name << " output " << o.ToString();
+        }
+      }
+    }
+  }
+  EXPECT_GT(runs, 10000);
+  EXPECT_LT(errors, runs);  // some random cases are valid
+}
+
+TEST(ShapeFnRobustness, HugeSizesGiveUnknownNotOverflow) {
+  const int64_t big = int64_t{1} << 40;
+  EXPECT_SHAPE(Case("Reshape", {S({big, big, big}), {}}).Const(1, Vec({-1, 2})), -1, 2);
+  EXPECT_SHAPE(Case("Tile", {S({big}), {}}).Const(1, IntTensor({1}, {big}, LOOM_DTYPE_INT64)), -1);
+  // A shape input too long to be a rank gives an unknown shape.
+  ExpectShape(Case("Fill", {S({big}), S({})}).Out(), kUnknown);
+  EXPECT_CONTAINS(Case("Reshape", {S({2}), {}}).Const(1, Vec(std::vector<int64_t>(300, 1))).Error(),
+                  "at most 254");
+}
+
 // ---------------------------------------------------------------- through NodeBuilder
 
 Node* AddPlaceholder(Graph* g, const std::string& name, PartialShape shape) {
