@@ -25,9 +25,51 @@ bool TensorToInts(const Tensor& t, std::vector<int64_t>* out) {
   return true;
 }
 
+// A 1-element int constant produced by `o`'s node; false otherwise.
+bool ConstScalarOf(const Output& o, int64_t* out) {
+  const Node* q = o.node;
+  if (q == nullptr || q->type() != "Const") return false;
+  const Tensor* t = nullptr;
+  std::vector<int64_t> vals;
+  if (!q->attrs().GetTensor("value", &t).ok() || t == nullptr || !TensorToInts(*t, &vals) ||
+      vals.size() != 1) {
+    return false;
+  }
+  *out = vals[0];
+  return true;
+}
+
+// The value of a scalar that is a constant, or one dimension read from a
+// Shape op (`tf.shape(x)[k]`: StridedSlice(Shape(x), [k], [k+1], [1]) with
+// shrink_axis_mask 1). -1 when unknown.
+int64_t ScalarValueOf(const Output& o) {
+  int64_t v;
+  if (ConstScalarOf(o, &v)) return v >= -1 ? v : -1;
+  const Node* q = o.node;
+  if (q == nullptr || q->type() != "StridedSlice" || q->num_inputs() != 4) return -1;
+  const AttrMap& a = q->attrs();
+  int64_t shrink = 0, ellipsis = 0, new_axis = 0;
+  if (!a.GetInt("shrink_axis_mask", &shrink).ok() || !a.GetInt("ellipsis_mask", &ellipsis).ok() ||
+      !a.GetInt("new_axis_mask", &new_axis).ok() || (shrink & 1) == 0 || (ellipsis & 1) != 0 ||
+      (new_axis & 1) != 0) {
+    return -1;
+  }
+  const Node* shape = q->input(0).node;
+  int64_t begin, stride;
+  if (shape == nullptr || shape->type() != "Shape" || shape->num_inputs() != 1 ||
+      shape->input(0).node == nullptr || !ConstScalarOf(q->input(1), &begin) ||
+      !ConstScalarOf(q->input(3), &stride) || stride == 0) {
+    return -1;
+  }
+  const PartialShape& s = shape->input(0).node->output_shape(shape->input(0).index);
+  if (!s.rank_known()) return -1;
+  const int64_t k = begin < 0 ? begin + s.rank() : begin;
+  return k >= 0 && k < s.rank() ? s.dim(static_cast<int>(k)) : -1;
+}
+
 // The value of a node's output as a partial shape, seen through the producer:
 // Const (the value), Shape (the producer's input shape), Pack of scalars (one
-// entry per scalar: its value when constant, else unknown). False if none applies.
+// entry per scalar, see ScalarValueOf). False if none applies.
 bool PartialValueOf(const Output& o, std::vector<int64_t>* out) {
   const Node* p = o.node;
   if (p == nullptr) return false;
@@ -43,21 +85,10 @@ bool PartialValueOf(const Output& o, std::vector<int64_t>* out) {
     *out = s.dims();
     return true;
   }
-  if (p->type() == "Pack" && p->num_inputs() >= 1) {
+  if (p->type() == "Pack" && p->num_inputs() >= 1 &&
+      p->attrs().Find("axis") != nullptr && p->attrs().Find("axis")->i() == 0) {
     out->clear();
-    for (const Output& in : p->inputs()) {
-      int64_t v = -1;
-      const Node* q = in.node;
-      if (q != nullptr && q->type() == "Const") {
-        const Tensor* t = nullptr;
-        std::vector<int64_t> vals;
-        if (q->attrs().GetTensor("value", &t).ok() && t != nullptr && t->rank() == 0 &&
-            TensorToInts(*t, &vals) && vals.size() == 1 && vals[0] >= -1) {
-          v = vals[0];
-        }
-      }
-      out->push_back(v);
-    }
+    for (const Output& in : p->inputs()) out->push_back(ScalarValueOf(in));
     return true;
   }
   return false;

@@ -764,6 +764,29 @@ TEST(NodeBuilderShapes, ReshapeSeesThroughShapeAndPack) {
   ExpectShape(pack->output_shape(0), S({2}));
   ASSERT_TRUE(NodeBuilder(&g, "Reshape", "r2").Input({x, 0}).Input({pack, 0}).Finish(&r).ok());
   ExpectShape(r->output_shape(0), S({6, 2}));
+
+  // tf.reshape(z, [tf.shape(z)[0], -1]) with z of shape [5, 2, 3]: [5, 6].
+  Node* z = AddPlaceholder(&g, "z", S({5, 2, 3}));
+  Node* zshape = nullptr;
+  ASSERT_TRUE(NodeBuilder(&g, "Shape", "zshape").Input({z, 0}).Finish(&zshape).ok());
+  Node* b0 = AddConst(&g, "b0", Vec({0}));
+  Node* e0 = AddConst(&g, "e0", Vec({1}));
+  Node* s0 = AddConst(&g, "s0", Vec({1}));
+  Node* dim0 = nullptr;
+  ASSERT_TRUE(NodeBuilder(&g, "StridedSlice", "dim0")
+                  .Input({zshape, 0})
+                  .Input({b0, 0})
+                  .Input({e0, 0})
+                  .Input({s0, 0})
+                  .Attr("shrink_axis_mask", 1)
+                  .Finish(&dim0)
+                  .ok());
+  ExpectShape(dim0->output_shape(0), S({}));
+  Node* pack2 = nullptr;
+  ASSERT_TRUE(
+      NodeBuilder(&g, "Pack", "pack2").InputList({{dim0, 0}, {m1, 0}}).Finish(&pack2).ok());
+  ASSERT_TRUE(NodeBuilder(&g, "Reshape", "r3").Input({z, 0}).Input({pack2, 0}).Finish(&r).ok());
+  ExpectShape(r->output_shape(0), S({5, 6}));
 }
 
 TEST(NodeBuilderShapes, ConcatV2WithListInputs) {
