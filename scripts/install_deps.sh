@@ -7,6 +7,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 PKGS=(cmake ninja-build g++ ccache pkg-config
       libeigen3-dev libopenblas-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev
+      libprotobuf-dev protobuf-compiler golang-go
       dataset-fashion-mnist)
 missing=()
 for p in "${PKGS[@]}"; do

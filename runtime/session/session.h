@@ -35,6 +35,9 @@ class Session {
                      const std::vector<Node*>& targets, std::shared_ptr<Executor>* out);
   // Checks feed values against the fed outputs' dtypes and inferred shapes.
   static Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values);
+  // The graph and the variables, for checkpoints (runtime/io/saver.h).
+  Graph* graph() const { return graph_; }
+  ResourceMgr* resources() { return &resources_; }
 
  private:
   Status Prepare(const std::vector<Output>& feeds, const std::vector<Output>& fetches,

@@ -313,6 +313,171 @@ LOOM_API const char* loom_op_type_at(int i);
 LOOM_API char* loom_op_type_kernel_devices(const char* op_type);
 LOOM_API void loom_string_free(char* s);
 
+/* ---------------------------------------------------------------- GraphDef */
+
+/* GraphDefs are TensorFlow's graph format (wire-compatible: the same field
+ * numbers and enum values), so graphs move between Loom and TensorFlow tools
+ * for the ops the two share. */
+typedef enum loom_graphdef_format {
+  LOOM_GRAPHDEF_BINARY = 0, /* binary protobuf (.pb) */
+  LOOM_GRAPHDEF_TEXT = 1    /* protobuf text format (.pbtxt) */
+} loom_graphdef_format;
+
+/* Serialises every op of graph (creation order, every attr) as a GraphDef in
+ * format (a loom_graphdef_format). *out_data is allocated by Loom, owned by the
+ * caller and released with loom_string_free; it is NUL-terminated (the NUL is
+ * not counted in *out_len), though binary data may itself contain NULs.
+ * Fails with INVALID_ARGUMENT for NULL arguments or an unknown format. Reads
+ * graph: not concurrently with its modification. */
+LOOM_API loom_status* loom_graph_to_graphdef(const loom_graph* graph, int format, char** out_data,
+                                             size_t* out_len);
+
+/* Options of loom_graph_import_graphdef; owned by the caller. Strings are
+ * copied. Not thread-safe (one thread builds one options object). */
+typedef struct loom_import_options loom_import_options;
+LOOM_API loom_import_options* loom_import_options_new(void);
+LOOM_API void loom_import_options_free(loom_import_options* options);
+/* A loom_graphdef_format; default LOOM_GRAPHDEF_BINARY. */
+LOOM_API void loom_import_options_set_format(loom_import_options* options, int format);
+/* Prepended as "prefix/" to every imported op's name; NULL or "": none. */
+LOOM_API void loom_import_options_set_prefix(loom_import_options* options, const char* prefix);
+/* Device for imported ops that request none; NULL or "": none. */
+LOOM_API void loom_import_options_set_default_device(loom_import_options* options, const char* device);
+/* 1: ignore the GraphDef's device requests (default 0). */
+LOOM_API void loom_import_options_set_clear_devices(loom_import_options* options, int clear);
+/* Replaces the GraphDef's tensor "src_name:src_index" (a name of the GraphDef,
+ * before prefixing), wherever an imported op consumes it, with dst, an output
+ * that already exists in the target graph (borrowed; it must stay alive until
+ * the import). Importing fails if src_name is no op of the GraphDef. */
+LOOM_API void loom_import_options_add_input_mapping(loom_import_options* options, const char* src_name,
+                                                    int src_index, loom_output dst);
+/* Replaces the control input "^src_name" with dst, an op of the target graph. */
+LOOM_API void loom_import_options_add_control_mapping(loom_import_options* options,
+                                                      const char* src_name, loom_op* dst);
+/* The most bytes import materialises for one tensor given by fewer values than
+ * its shape declares (TensorFlow's "repeat the last value" rule); default
+ * 1 GiB. Tensors given in full are bounded by the input's own size. */
+LOOM_API void loom_import_options_set_max_tensor_bytes(loom_import_options* options, int64_t bytes);
+
+/* Imports a GraphDef of len bytes (binary or text per the options; options
+ * may be NULL for the defaults). Every node goes through the op builder, in
+ * topological order, so schemas and shapes are checked as for ops built by
+ * hand. The new ops are appended to graph: they are loom_graph_op_at(graph, i)
+ * for i from the old loom_graph_num_ops onwards. On failure graph is left
+ * unchanged. Failures: INVALID_ARGUMENT (malformed or truncated data, producer
+ * or min-consumer versions Loom cannot read, a duplicate or invalid op name, a
+ * dangling input, a cycle, a malformed attr or tensor, a negative dimension, a
+ * tensor larger than the limit above, a schema or shape error naming the op),
+ * NOT_FOUND (op types Loom does not have, all listed in one message),
+ * ALREADY_EXISTS (an imported name is taken; use a prefix). Hostile input
+ * gives a status, never a crash. Not thread-safe w.r.t. the graph. */
+LOOM_API loom_status* loom_graph_import_graphdef(loom_graph* graph, const void* data, size_t len,
+                                                 const loom_import_options* options);
+
+/* ---------------------------------------------------------------- checkpoints */
+
+/* A checkpoint holds named tensors in Loom's own format (a protobuf header and
+ * raw data, a CRC32C per tensor). Writes are atomic: the file is written under
+ * a temporary name, fsync'ed and renamed, so a crash mid-save leaves the
+ * previous checkpoint intact. Variables are the graph's VariableV2 ops, named
+ * by op name. */
+
+/* Saves the variables called names[0..num_names) (names NULL: every variable
+ * of the session's graph) to path. NOT_FOUND for a name that is no variable
+ * of the graph, FAILED_PRECONDITION for one not initialized, an I/O error
+ * (PERMISSION_DENIED, RESOURCE_EXHAUSTED, ...) naming the path. names are
+ * borrowed for the call. May run while other threads run the session (a
+ * variable updated meanwhile is saved either before or after the update). */
+LOOM_API loom_status* loom_session_save(loom_session* session, const char* path,
+                                        const char* const* names, int num_names);
+/* Restores the variables called names (NULL: every variable of the graph)
+ * from path. Everything is read and verified before any variable changes, so
+ * on failure no variable has changed. DATA_LOSS naming the variable for a
+ * truncated or corrupted file, NOT_FOUND if the checkpoint lacks a variable
+ * (or the file does not exist), INVALID_ARGUMENT for a dtype or shape that
+ * does not fit the graph's variable. */
+LOOM_API loom_status* loom_session_restore(loom_session* session, const char* path,
+                                           const char* const* names, int num_names);
+
+/* An open checkpoint file, for listing and reading its tensors. Owned by the
+ * caller; thread-safe for reading. */
+typedef struct loom_checkpoint loom_checkpoint;
+/* Opens path and verifies its structure and header checksum (DATA_LOSS if
+ * damaged or truncated, NOT_FOUND if absent). */
+LOOM_API loom_status* loom_checkpoint_open(const char* path, loom_checkpoint** out_checkpoint);
+LOOM_API void loom_checkpoint_free(loom_checkpoint* checkpoint);
+/* Variables in the checkpoint, sorted by name (0 for NULL). */
+LOOM_API int loom_checkpoint_num_variables(const loom_checkpoint* checkpoint);
+/* Name of variable i (borrowed, lives as long as the checkpoint); NULL if
+ * out of range. */
+LOOM_API const char* loom_checkpoint_variable_name(const loom_checkpoint* checkpoint, int i);
+LOOM_API loom_dtype loom_checkpoint_variable_dtype(const loom_checkpoint* checkpoint, int i);
+/* Rank of variable i (-1 if out of range) and its dimension d (-1 if out of range). */
+LOOM_API int loom_checkpoint_variable_num_dims(const loom_checkpoint* checkpoint, int i);
+LOOM_API int64_t loom_checkpoint_variable_dim(const loom_checkpoint* checkpoint, int i, int d);
+/* Reads the tensor called name, verifying its checksum (DATA_LOSS naming it on
+ * a mismatch; NOT_FOUND if absent). *out_tensor is new and owned by the caller. */
+LOOM_API loom_status* loom_checkpoint_read(const loom_checkpoint* checkpoint, const char* name,
+                                           loom_tensor** out_tensor);
+
+/* ---------------------------------------------------------------- model directories */
+
+/* A model directory holds a graph (as a GraphDef), all its variables (a
+ * checkpoint) and named signatures: for each, named inputs and outputs
+ * (tensors) and targets (ops), e.g. "serving_default" {inputs: x, outputs:
+ * probabilities} or "train" {inputs: x, y; outputs: loss; targets: train_op}. */
+typedef enum loom_signature_part {
+  LOOM_SIGNATURE_INPUTS = 0,
+  LOOM_SIGNATURE_OUTPUTS = 1,
+  LOOM_SIGNATURE_TARGETS = 2
+} loom_signature_part;
+
+/* A set of signatures; owned by the caller. Not thread-safe to modify. */
+typedef struct loom_signatures loom_signatures;
+LOOM_API loom_signatures* loom_signatures_new(void);
+LOOM_API void loom_signatures_free(loom_signatures* signatures);
+/* Adds key -> output (recorded by name, "op:index") as an input or output of
+ * the signature called signature (created on first use); a repeated key
+ * replaces the earlier one. Strings are copied; NULL strings or op are ignored. */
+LOOM_API void loom_signatures_add_input(loom_signatures* signatures, const char* signature,
+                                        const char* key, loom_output output);
+LOOM_API void loom_signatures_add_output(loom_signatures* signatures, const char* signature,
+                                         const char* key, loom_output output);
+/* Adds op (recorded by name) to the signature's targets. */
+LOOM_API void loom_signatures_add_target(loom_signatures* signatures, const char* signature, loom_op* op);
+/* Signatures, sorted by name (0 for NULL). */
+LOOM_API int loom_signatures_count(const loom_signatures* signatures);
+/* Name of signature i; borrowed until the next modification or free; NULL if
+ * out of range. */
+LOOM_API const char* loom_signatures_name(const loom_signatures* signatures, int i);
+/* Number of entries of a part (loom_signature_part) of signature i; 0 if out
+ * of range. */
+LOOM_API int loom_signatures_num_entries(const loom_signatures* signatures, int i, int part);
+/* Entry j of a part of signature i, sorted by key: *out_key is the key ("" for
+ * targets) and *out_name the tensor ("op:index") or target op name. Both are
+ * borrowed until the next modification or free. OUT_OF_RANGE for bad indices. */
+LOOM_API loom_status* loom_signatures_entry(const loom_signatures* signatures, int i, int part, int j,
+                                            const char** out_key, const char** out_name);
+
+/* Saves session's graph, every variable (each must be initialized) and the
+ * signatures (NULL: none) to the directory dir (created if missing): dir/model.pb
+ * and dir/variables.ckpt, each written atomically, the checkpoint first.
+ * NOT_FOUND for a signature entry that is not in the graph; errors of
+ * loom_session_save. */
+LOOM_API loom_status* loom_model_save(loom_session* session, const char* dir,
+                                      const loom_signatures* signatures);
+/* Loads the model in dir: imports its graph into graph (borrowed; it must
+ * have no ops of the same names, and must outlive the session), creates a
+ * session over it with options (may be NULL) and restores every variable.
+ * *out_session (owned by the caller, freed with loom_session_free before the
+ * graph) and *out_signatures (owned by the caller; may be NULL if not wanted)
+ * are set on success only. Errors of loom_graph_import_graphdef and
+ * loom_session_restore; DATA_LOSS for a damaged model.pb. If the restore fails
+ * the graph keeps the imported ops: discard it. */
+LOOM_API loom_status* loom_model_load(const char* dir, loom_graph* graph,
+                                      const loom_session_options* options, loom_session** out_session,
+                                      loom_signatures** out_signatures);
+
 #ifdef __cplusplus
 }
 #endif
