@@ -60,7 +60,10 @@ TensorPtr MakeTensor(const std::vector<int64_t>& dims, const std::vector<T>& val
   loom_tensor* t = nullptr;
   loom_status* s = loom_tensor_new(DtypeOf<T>(), dims.data(), static_cast<int>(dims.size()), &t);
   EXPECT_EQ(Take(s), "");
-  if (t && !values.empty()) std::memcpy(loom_tensor_data(t), values.data(), values.size() * sizeof(T));
+  if (t) {
+    T* p = static_cast<T*>(loom_tensor_data(t));
+    for (size_t i = 0; i < values.size(); ++i) p[i] = values[i];  // also std::vector<bool>
+  }
   return TensorPtr(t);
 }
 

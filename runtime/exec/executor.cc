@@ -1,10 +1,12 @@
 #include "runtime/exec/executor.h"
 
+#include <algorithm>
 #include <cstring>
 #include <unordered_map>
 
 #include "runtime/core/c_status.h"
 #include "runtime/exec/kernel_context.h"
+#include "runtime/ops/op_registry.h"
 
 namespace loom {
 
@@ -109,10 +111,6 @@ Status Executor::Prepare() {
         return Internal("executor: input ", i, " of ", dst.node->DebugString(), " comes from ",
                         src.node->DebugString(), ", which is not part of the step");
       ExecNode& s = nodes_[index[src.node->id()]];
-      if (s.device != dst.device && (!s.device->memory_is_host || !dst.device->memory_is_host))
-        return Unimplemented("edge from ", s.node->DebugString(), " on ", s.device->name, " to ",
-                             dst.node->DebugString(), " on ", dst.device->name,
-                             " crosses device memories; partitioning with Send/Recv is not supported yet");
       s.out_edges.push_back({src.index, static_cast<int>(d), dst.input_start + i, false});
       dst.initial_pending++;
     }
@@ -180,15 +178,7 @@ Status Executor::Prepare() {
     if (en.intrinsic == kConst) {
       const Tensor* v = nullptr;
       RETURN_IF_ERROR(en.node->attrs().GetTensor("value", &v).WithPrefix(en.error_prefix));
-      if (en.device->memory_is_host) {
-        en.const_value = *v;
-      } else {
-        std::shared_ptr<Buffer> buf;
-        RETURN_IF_ERROR(en.device->Allocate(v->byte_size(), &buf).WithPrefix(en.error_prefix));
-        RETURN_IF_ERROR(en.device->CopyHostToDevice(buf->data, v->data(), v->byte_size())
-                            .WithPrefix(en.error_prefix));
-        en.const_value = Tensor(v->dtype(), v->shape(), std::move(buf));
-      }
+      en.const_value = *v;
     } else if (en.intrinsic == kVariable) {
       if (!P.resources) return Internal("executor: no resource manager for variables");
       std::string shared;
@@ -213,7 +203,64 @@ Status Executor::Prepare() {
       }
     }
   }
+
+  // Memory placement of inputs and outputs.
+  slot_device_.assign(num_slots_, nullptr);
+  slot_needs_host_.assign(num_slots_, 0);
+  for (ExecNode& en : nodes_) {
+    en.output_on_host.assign(en.num_outputs, en.device->memory_is_host ? 1 : 0);
+    if (en.intrinsic != kNotIntrinsic) {
+      // The core's own ops read and write host memory, except variables,
+      // which live on their device (Assign copies into it).
+      continue;
+    }
+    std::vector<uint8_t> input_on_host(en.num_inputs, en.device->memory_is_host ? 1 : 0);
+    if (!en.kernel->host_memory_args.empty() && en.node->op_def()) {
+      auto mark = [&](const std::vector<ArgDef>& args, std::vector<uint8_t>* flags) {
+        size_t pos = 0;
+        for (const ArgDef& a : args) {
+          int64_t n = 1;
+          if (!a.number_attr.empty()) (void)en.node->attrs().GetInt(a.number_attr, &n);
+          if (!a.type_list_attr.empty()) {
+            std::vector<DataType> ts;
+            (void)en.node->attrs().GetTypeList(a.type_list_attr, &ts);
+            n = static_cast<int64_t>(ts.size());
+          }
+          bool host = std::find(en.kernel->host_memory_args.begin(), en.kernel->host_memory_args.end(),
+                                a.name) != en.kernel->host_memory_args.end();
+          for (int64_t k = 0; k < n && pos < flags->size(); ++k, ++pos)
+            if (host) (*flags)[pos] = 1;
+        }
+      };
+      mark(en.node->op_def()->inputs, &input_on_host);
+      mark(en.node->op_def()->outputs, &en.output_on_host);
+    }
+    for (int i = 0; i < en.num_inputs; ++i) {
+      if (input_on_host[i]) {
+        slot_needs_host_[en.input_start + i] = 1;
+      } else if (!en.node->input_is_ref(i)) {
+        slot_device_[en.input_start + i] = en.device;
+      }
+    }
+  }
   return Status::OK();
+}
+
+Status Executor::PlaceInput(Tensor* t, int slot) const {
+  if (!t->valid()) return Status::OK();
+  Device* where = t->buffer()->device;
+  if (where && where->memory_is_host) where = nullptr;
+  if (slot_needs_host_[slot]) {
+    if (!where) return Status::OK();
+    return CopyTensor(*t, nullptr, t);
+  }
+  Device* want = slot_device_[slot];
+  if (!want || want->memory_is_host) {
+    if (!where) return Status::OK();
+    return want ? CopyTensor(*t, nullptr, t) : Status::OK();
+  }
+  if (where == want) return Status::OK();
+  return CopyTensor(*t, want, t);
 }
 
 Status Executor::Run(const std::vector<Tensor>& feed_values, std::vector<Tensor>* fetch_values) {
@@ -238,7 +285,11 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
   rs.outstanding.store(static_cast<int>(nodes_.size()), std::memory_order_relaxed);
   rs.fetches = fetch_values;
   for (int f = 0; f < num_feeds; ++f) {
-    for (int slot : feed_slots_[f]) rs.slots[slot].t = feed_values[f];
+    for (int slot : feed_slots_[f]) {
+      rs.slots[slot].t = feed_values[f];
+      RETURN_IF_ERROR(PlaceInput(&rs.slots[slot].t, slot)
+                          .WithPrefix(StrCat("copying feed ", f, " to its device: ")));
+    }
     for (int pos : feed_fetches_[f]) fetch_values[pos] = feed_values[f];
   }
   if (!nodes_.empty()) {
@@ -263,12 +314,13 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
     if (!fetch_values[f].valid())
       return FailedPrecondition("fetch ", params_.fetches[f].node->name(), ":", params_.fetches[f].index,
                                 " produced no value (an uninitialized variable?)");
-    // A variable's value is copied out so later updates do not change the result.
-    if (fetch_is_ref_[f]) {
-      Tensor t = fetch_values[f];
-      if (t.on_host()) {
-        fetch_values[f] = t.DeepCopy();
-      }
+    // Results are returned in host memory; a variable's value is copied out so
+    // later updates do not change the result.
+    if (!fetch_values[f].on_host()) {
+      RETURN_IF_ERROR(CopyTensor(fetch_values[f], nullptr, &fetch_values[f])
+                          .WithPrefix(StrCat("copying fetch ", f, " to the host: ")));
+    } else if (fetch_is_ref_[f]) {
+      fetch_values[f] = fetch_values[f].DeepCopy();
     }
   }
   return Status::OK();
@@ -331,6 +383,7 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
   ctx.num_inputs = en.num_inputs;
   ctx.outputs = rs->outs.data() + en.output_start;
   ctx.num_outputs = en.num_outputs;
+  ctx.output_on_host = en.output_on_host.data();
   if (s.ok()) {
     if (en.intrinsic == kRecv) {
       std::string tensor_name, send_device, recv_device;
@@ -365,6 +418,7 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
       actx->num_inputs = ctx.num_inputs;
       actx->outputs = ctx.outputs;
       actx->num_outputs = ctx.num_outputs;
+      actx->output_on_host = ctx.output_on_host;
       struct Done {
         const Executor* ex;
         RunState* rs;
@@ -441,30 +495,34 @@ Status Executor::RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_cont
       const Tensor& value = in[1].t;
       bool validate = true;
       (void)en.node->attrs().GetBool("validate_shape", &validate);
+      Tensor moved;
+      const Tensor* src = &value;
+      Device* var_dev = en.device->memory_is_host ? nullptr : en.device;
+      Device* val_dev = value.on_host() ? nullptr : value.buffer()->device;
+      if (var_dev != val_dev) {
+        RETURN_IF_ERROR(CopyTensor(value, var_dev, &moved));
+        src = &moved;
+      }
+      const Tensor& value_here = *src;
       std::lock_guard<std::mutex> l(v->mu);
       if (validate) {
         const PartialShape& want = v->value.valid() ? PartialShape(v->value.shape()) : v->shape;
-        if (!want.IsCompatibleWith(value.shape()))
+        if (!want.IsCompatibleWith(value_here.shape()))
           return InvalidArgument("Assign requires shapes of both tensors to match. lhs shape= ",
-                                 want.ToString(), " rhs shape= ", value.shape().ToString());
+                                 want.ToString(), " rhs shape= ", value_here.shape().ToString());
       }
-      if (v->value.valid() && v->value.shape() == value.shape() && v->value.dtype() == value.dtype() &&
-          (!v->value.buffer()->device || v->value.buffer()->device == en.device)) {
-        if (value.data() != v->value.data())
-          RETURN_IF_ERROR(en.device->CopyDeviceToDevice(v->value.data(), value.data(), value.byte_size()));
-      } else if (value.buffer().use_count() == 1 &&
-                 (value.on_host() ? en.device->memory_is_host : value.buffer()->device == en.device)) {
-        v->value = value;  // nobody else holds the value: adopt it
+      // value_here is in the variable's memory now: update in place when the
+      // shape is unchanged, adopt the buffer when nobody else holds it, else copy.
+      if (v->value.valid() && v->value.shape() == value_here.shape() &&
+          v->value.dtype() == value_here.dtype()) {
+        if (value_here.data() != v->value.data())
+          RETURN_IF_ERROR(en.device->CopyDeviceToDevice(v->value.data(), value_here.data(),
+                                                        value_here.byte_size()));
+      } else if (value_here.buffer().use_count() == 1) {
+        v->value = value_here;
       } else {
         Tensor fresh;
-        if (en.device->memory_is_host) {
-          RETURN_IF_ERROR(Tensor::Allocate(value.dtype(), value.shape(), &fresh));
-        } else {
-          std::shared_ptr<Buffer> buf;
-          RETURN_IF_ERROR(en.device->Allocate(value.byte_size(), &buf));
-          fresh = Tensor(value.dtype(), value.shape(), std::move(buf));
-        }
-        RETURN_IF_ERROR(en.device->CopyDeviceToDevice(fresh.data(), value.data(), value.byte_size()));
+        RETURN_IF_ERROR(CopyTensor(value_here, var_dev, &fresh));
         v->value = fresh;
       }
       out[0].t = v->value;
@@ -521,6 +579,16 @@ void Executor::NodeDone(RunState* rs, int n, const Status& s, std::vector<int>* 
         rs->slots[e.dst_slot].t = outs[e.output].t;
       }
       rs->slot_refs[e.dst_slot] = out_refs[e.output];
+      if (slot_device_[e.dst_slot] || slot_needs_host_[e.dst_slot]) {
+        Status cs = PlaceInput(&rs->slots[e.dst_slot].t, e.dst_slot);
+        if (!cs.ok()) {
+          std::lock_guard<std::mutex> l(rs->mu);
+          if (rs->status.ok())
+            rs->status = cs.WithPrefix(StrCat("copying output ", e.output, " of ", en.node->DebugString(),
+                                              " from ", en.device->name, ": "));
+          rs->failed.store(true, std::memory_order_relaxed);
+        }
+      }
     }
     if (rs->pending[e.dst_node].fetch_sub(1, std::memory_order_acq_rel) == 1) ready->push_back(e.dst_node);
   }

@@ -61,7 +61,8 @@ class Executor {
     int initial_pending = 0;
     std::vector<OutEdge> out_edges;   // data edges first, then control (dst_slot -1)
     std::vector<std::vector<int>> fetch_index;  // per output: fetch positions
-    Tensor const_value;               // kConst: the value on the node's device
+    Tensor const_value;               // kConst: the value (host memory)
+    std::vector<uint8_t> output_on_host;  // kernels' host-memory outputs
     Variable* variable = nullptr;     // kVariable
     std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
   };
@@ -82,6 +83,12 @@ class Executor {
   std::vector<std::vector<int>> feed_slots_;       // per feed: input slots it fills
   std::vector<std::vector<int>> feed_fetches_;     // per feed: fetch positions it answers
   std::vector<bool> fetch_is_ref_;
+  // Where each input slot's tensor must live: nullptr = anywhere (or host when
+  // slot_needs_host_), else in that device's memory. Edges that arrive
+  // elsewhere are copied by the devices' copy functions.
+  std::vector<Device*> slot_device_;
+  std::vector<uint8_t> slot_needs_host_;
+  Status PlaceInput(Tensor* t, int slot) const;
 };
 
 }  // namespace loom

@@ -27,6 +27,7 @@ struct loom_kernel_context {
   int num_inputs = 0;
   loom_tensor* outputs = nullptr;  // num_outputs entries, filled by the kernel
   int num_outputs = 0;
+  const uint8_t* output_on_host = nullptr;  // per output: 1 = kept in host memory
   std::vector<std::unique_ptr<loom_tensor>> temps;
 };
 

@@ -354,7 +354,12 @@ loom_status* KAllocateOutput(loom_kernel_context* c, int i, const int64_t* dims,
     return ToCStatus(InvalidArgument("allocate_output: output ", i, " out of range (", c->num_outputs, " outputs)"));
   TensorShape shape;
   Status s = MakeShape(dims, n, &shape);
-  if (s.ok()) s = AllocateOn(c, c->node->output_dtype(i), shape, &c->outputs[i].t);
+  if (s.ok()) {
+    if (c->output_on_host && c->output_on_host[i])
+      s = Tensor::Allocate(c->node->output_dtype(i), shape, &c->outputs[i].t);
+    else
+      s = AllocateOn(c, c->node->output_dtype(i), shape, &c->outputs[i].t);
+  }
   if (s.ok() && out) *out = &c->outputs[i];
   return ToCStatus(s);
 }

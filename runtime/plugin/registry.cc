@@ -70,6 +70,39 @@ Status Device::CopyDeviceToDevice(void* dst, const void* src, size_t bytes) {
   return TakeStatus(iface->memcpy_device_to_device(iface->state, ordinal, nullptr, dst, src, bytes));
 }
 
+Status CopyTensor(const Tensor& src, Device* dst, Tensor* out) {
+  const size_t bytes = src.byte_size();
+  Device* from = src.buffer() ? src.buffer()->device : nullptr;
+  if (from && from->memory_is_host) from = nullptr;
+  if (dst && dst->memory_is_host) dst = nullptr;
+  Tensor result;
+  if (!dst) {
+    RETURN_IF_ERROR(Tensor::Allocate(src.dtype(), src.shape(), &result));
+  } else {
+    std::shared_ptr<Buffer> buf;
+    RETURN_IF_ERROR(dst->Allocate(bytes, &buf));
+    result = Tensor(src.dtype(), src.shape(), std::move(buf));
+  }
+  if (bytes) {
+    if (!from && !dst) {
+      std::memcpy(result.data(), src.data(), bytes);
+    } else if (!from) {
+      RETURN_IF_ERROR(dst->CopyHostToDevice(result.data(), src.data(), bytes));
+    } else if (!dst) {
+      RETURN_IF_ERROR(from->CopyDeviceToHost(result.data(), src.data(), bytes));
+    } else if (from == dst) {
+      RETURN_IF_ERROR(dst->CopyDeviceToDevice(result.data(), src.data(), bytes));
+    } else {  // between two devices: through the host
+      Tensor staging;
+      RETURN_IF_ERROR(Tensor::Allocate(src.dtype(), src.shape(), &staging));
+      RETURN_IF_ERROR(from->CopyDeviceToHost(staging.data(), src.data(), bytes));
+      RETURN_IF_ERROR(dst->CopyHostToDevice(result.data(), staging.data(), bytes));
+    }
+  }
+  *out = std::move(result);
+  return Status::OK();
+}
+
 bool Tensor::on_host() const { return !buf_ || !buf_->device || buf_->device->memory_is_host; }
 
 // ------------------------------------------------------------------ kernels

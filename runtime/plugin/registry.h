@@ -36,6 +36,10 @@ struct Device {
   Status CopyDeviceToDevice(void* dst, const void* src, size_t bytes);
 };
 
+// Copies `src` (host memory, or any device's memory) into fresh memory of
+// `dst` (nullptr: host memory). Used where an edge crosses device memories.
+Status CopyTensor(const Tensor& src, Device* dst, Tensor* out);
+
 struct KernelDef {
   std::string op_type, device_type;
   std::vector<std::pair<std::string, uint64_t>> constraints;
