@@ -44,7 +44,7 @@ from .variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assi
                         trainable_variables, truncated_normal_initializer,
                         variable_op_scope, variable_scope, variables_initializer,
                         variance_scaling_initializer, zeros_initializer)
-from .gradients import NoGradient, NotDifferentiable, RegisterGradient, gradients
+from .gradients_impl import NoGradient, NotDifferentiable, RegisterGradient, gradients
 from .session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions,
                       Session)
 from . import nn

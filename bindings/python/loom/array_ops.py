@@ -12,6 +12,11 @@ from .framework import (Tensor, TensorShape, as_shape, attr_bool, attr_int, attr
 _MAX_SMALL_CONST = 1000
 
 
+def _c_order(a):
+    # np.ascontiguousarray would turn a 0-d array into a 1-d one.
+    return np.asarray(a, order="C")
+
+
 # ---------------------------------------------------------------- constants
 
 
@@ -31,7 +36,7 @@ def _to_numpy(value, dtype):
         if dtype.is_bool and src.dtype.kind not in "b":
             raise TypeError("Expected bool, got %r of type '%s' instead." % (
                 value, type(value).__name__))
-        return np.ascontiguousarray(src.astype(dtype.as_numpy_dtype, copy=False))
+        return _c_order(src.astype(dtype.as_numpy_dtype, copy=False))
     if isinstance(value, (np.ndarray, np.generic)):
         arr = np.asarray(value)
     else:
@@ -48,7 +53,7 @@ def _to_numpy(value, dtype):
                         % (type(value).__name__, value))
     if arr.dtype == np.float64 and not isinstance(value, (np.ndarray, np.generic)):
         arr = arr.astype(np.float32)
-    return np.ascontiguousarray(arr)
+    return _c_order(arr)
 
 
 def constant(value, dtype=None, shape=None, name="Const", verify_shape=False):
@@ -315,8 +320,11 @@ def _constant_if_small(scalar, shape, dtype, name):
         if dims is not None and int(np.prod(dims) if dims else 1) < _MAX_SMALL_CONST:
             return constant(np.full(dims, scalar, dtype=dtype.as_numpy_dtype), name=name)
     with name_scope(name, "zeros" if scalar == 0 else "ones") as scope:
-        return fill(shape, constant(np.asarray(scalar, dtype=dtype.as_numpy_dtype)),
-                    name=scope[:-1] + "_fill" if scope else None)
+        d = _shape_tensor(shape, name="shape")
+        v = constant(np.asarray(scalar, dtype=dtype.as_numpy_dtype))
+        return get_default_graph().create_op(
+            "Fill", [d, v], [attr_type("T", v.dtype), attr_type("index_type", d.dtype)],
+            name=scope[:-1], exact_name=True)._outputs[0]
 
 
 def zeros(shape, dtype=_dtypes.float32, name=None):

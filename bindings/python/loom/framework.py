@@ -570,6 +570,9 @@ class Graph(object):
         attrs: (name, kind, value) tuples (see _C.Graph.add_op)."""
         if self._finalized:
             raise RuntimeError("Graph is finalized and cannot be modified.")
+        if name and name.endswith("/"):
+            name = name[:-1]  # TensorFlow: a name ending in "/" is used as is
+            exact_name = True
         if self._in_gradient_fn:
             c_name = None
         elif exact_name:

@@ -2,7 +2,7 @@
 step (tf.train)."""
 from . import array_ops
 from . import dtypes as _dtypes
-from . import gradients as _gradients
+from . import gradients_impl as _gradients
 from . import math_ops
 from .framework import (GraphKeys, Tensor, attr_bool, attr_type, convert_to_tensor,
                         get_default_graph, make_op, name_scope)
@@ -123,10 +123,10 @@ class Optimizer(object):
                     with name_scope("update_" + var.op.name):
                         update_ops.append(self._apply_dense(grad, var))
                 if global_step is None:
-                    apply_updates = self._finish(update_ops, scope[:-1])
+                    apply_updates = self._finish(update_ops, scope)
                 else:
                     with graph.control_dependencies([self._finish(update_ops, "update")]):
-                        apply_updates = assign_add(global_step, 1, name=scope[:-1]).op
+                        apply_updates = assign_add(global_step, 1, name=scope).op
             train_op = graph.get_collection_ref(GraphKeys.TRAIN_OP)
             if apply_updates not in train_op:
                 train_op.append(apply_updates)
