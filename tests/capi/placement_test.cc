@@ -1,0 +1,118 @@
+// Placement across devices, with the FAKEDEV test plugin (tests/plugins/
+// fake_device.c): explicit requests, soft placement, colocation of variable
+// updates, host-memory arguments, and the copies between device memories.
+#include "test_util.h"
+
+using loomtest::GraphTest;
+using loomtest::Take;
+using loomtest::TensorPtr;
+
+namespace {
+
+class Placement : public GraphTest {
+ protected:
+  void SetUp() override {
+    GraphTest::SetUp();
+    LOOM_ASSERT_OK(loom_plugin_load(LOOM_TEST_PLUGIN_DIR "/libloom_test_fake_device.so"));
+  }
+  loom_output On(const char* device, const char* type, std::vector<loom_output> in, const char* name = nullptr) {
+    loom_op_builder* b = loom_op_builder_new(g_, type, name);
+    for (auto& i : in) loom_op_builder_add_input(b, i);
+    loom_op_builder_set_device(b, device);
+    loom_op* op = nullptr;
+    EXPECT_EQ(Take(loom_op_builder_finish(b, &op)), "");
+    return {op, 0};
+  }
+  std::vector<int64_t> CopyStats() {
+    loom_op* op = nullptr;
+    if (!stats_) EXPECT_EQ(TryOp("FakeDevCopyStats", {}, &op, "stats"), "");
+    if (!stats_) stats_ = op;
+    std::vector<TensorPtr> out;
+    EXPECT_EQ(Run({{stats_, 0}, {stats_, 1}}, &out), "");
+    return {out[0].values<int64_t>()[0], out[1].values<int64_t>()[0]};
+  }
+  loom_op* stats_ = nullptr;
+};
+
+TEST_F(Placement, ExplicitDeviceRunsThereAndCopiesBothWays) {
+  loom_output a = Const<float>({4}, {1, 2, 3, 4});
+  loom_output b = Const<float>({4}, {10, 20, 30, 40});
+  loom_output sum = On("/device:FAKEDEV:1", "AddV2", {a, b}, "sum");
+  auto before = CopyStats();
+  EXPECT_EQ(Eval(sum).values<float>(), (std::vector<float>{11, 22, 33, 44}));
+  auto after = CopyStats();
+  EXPECT_EQ(after[0] - before[0], 2 * 16);  // both inputs to the device
+  EXPECT_EQ(after[1] - before[1], 16);      // the result back to the host
+}
+
+TEST_F(Placement, ChainsAcrossDevicesGiveTheCpuResult) {
+  loom_output a = Const<float>({3}, {1, 2, 3});
+  loom_output b = Const<float>({3}, {4, 5, 6});
+  loom_output m = On("/device:FAKEDEV:0", "Mul", {a, b});         // 4 10 18
+  loom_output s = On("/device:FAKEDEV:1", "AddV2", {m, a});       // 5 12 21
+  loom_output c = On("/device:CPU:0", "Sub", {s, b});             // 1 7 15
+  EXPECT_EQ(Eval(c).values<float>(), (std::vector<float>{1, 7, 15}));
+}
+
+TEST_F(Placement, HostMemoryArgumentsStayOnTheHost) {
+  loom_output x = Const<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  loom_output shape = Const<int32_t>({2}, {3, 2});
+  loom_output r = On("/device:FAKEDEV:0", "Reshape", {x, shape});
+  auto t = Eval(r);
+  EXPECT_EQ(t.shape(), (std::vector<int64_t>{3, 2}));
+  EXPECT_EQ(t.values<float>(), (std::vector<float>{1, 2, 3, 4, 5, 6}));
+}
+
+TEST_F(Placement, UnplaceableOpNamesTheOpAndTheDevicesTried) {
+  loom_output a = Const<float>({2}, {1, 2});
+  loom_output d = On("/device:FAKEDEV:0", "Sub", {a, a}, "diff");
+  std::string err = Run({d}, nullptr);
+  EXPECT_NE(err.find("INVALID_ARGUMENT"), std::string::npos) << err;
+  EXPECT_NE(err.find("'diff'"), std::string::npos) << err;
+  EXPECT_NE(err.find("/device:FAKEDEV:0"), std::string::npos) << err;
+  EXPECT_NE(err.find("CPU"), std::string::npos) << err;  // where kernels exist
+}
+
+TEST_F(Placement, SoftPlacementFallsBackToADeviceWithAKernel) {
+  loom_output a = Const<float>({2}, {1, 5});
+  loom_output d = On("/device:FAKEDEV:0", "Sub", {a, Const<float>({2}, {1, 1})}, "diff");
+  loom_session_options* o = loom_session_options_new();
+  loom_session_options_set_allow_soft_placement(o, 1);
+  LOOM_ASSERT_OK(loom_session_new(g_, o, &sess_));
+  loom_session_options_free(o);
+  EXPECT_EQ(Eval(d).values<float>(), (std::vector<float>{0, 4}));
+}
+
+TEST_F(Placement, VariableUpdatesRunWhereTheVariableLives) {
+  loom_op_builder* b = loom_op_builder_new(g_, "VariableV2", "w");
+  loom_op_builder_set_attr_type(b, "dtype", LOOM_DTYPE_FLOAT);
+  int64_t dims[] = {2};
+  loom_op_builder_set_attr_shape(b, "shape", dims, 1);
+  loom_op_builder_set_device(b, "/device:FAKEDEV:0");
+  loom_op* v = nullptr;
+  LOOM_ASSERT_OK(loom_op_builder_finish(b, &v));
+  loom_output assign = Op("Assign", {{v, 0}, Const<float>({2}, {3, 4})}, "w/Assign");
+  std::vector<TensorPtr> out;
+  ASSERT_EQ(Run({}, &out, {}, {}, {assign.op}), "");
+  // The read runs on the CPU; the value crosses from FAKEDEV memory.
+  loom_output doubled = Op("AddV2", {{v, 0}, {v, 0}}, "doubled");
+  EXPECT_EQ(Eval(doubled).values<float>(), (std::vector<float>{6, 8}));
+  // AssignAdd must run beside the variable, and FAKEDEV has no kernel for it.
+  loom_output inc = Op("AssignAdd", {{v, 0}, Const<float>({2}, {1, 1})}, "w/AssignAdd");
+  std::string err = Run({inc}, nullptr);
+  EXPECT_NE(err.find("variable 'w'"), std::string::npos) << err;
+  EXPECT_NE(err.find("FAKEDEV"), std::string::npos) << err;
+}
+
+TEST_F(Placement, DefaultPlacementPrefersTheHighestPriorityDeviceWithAKernel) {
+  // FAKEDEV has priority 0 and CPU 100: unrequested ops go to the CPU even
+  // where FAKEDEV has a kernel. (No copies to FAKEDEV happen.)
+  loom_output a = Const<float>({2}, {1, 2});
+  loom_output s = Op("AddV2", {a, a});
+  auto before = CopyStats();
+  EXPECT_EQ(Eval(s).values<float>(), (std::vector<float>{2, 4}));
+  auto after = CopyStats();
+  EXPECT_EQ(after[0], before[0]);
+}
+
+}  // namespace
