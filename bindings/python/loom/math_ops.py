@@ -50,6 +50,7 @@ def _unary(op_type, default_name=None):
     return fn
 
 
+cast = array_ops.cast
 add = _binary("Add", "Add")
 add_v2 = _binary("AddV2", "AddV2")
 subtract = _binary("Sub", "Sub")
