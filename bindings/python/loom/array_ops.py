@@ -88,6 +88,8 @@ def _shape_tensor(shape, name="shape"):
     if isinstance(shape, (list, tuple)) and any(isinstance(d, Tensor) for d in shape):
         return stack([convert_to_tensor(d, dtype=_dtypes.int32) for d in shape], name=name)
     arr = np.asarray(shape)
+    if arr.size == 0:
+        arr = arr.astype(np.int32)
     if arr.dtype.kind == "f":
         raise TypeError("shape must be integers, got %r" % (shape,))
     if arr.size and (arr.max() >= 2**31 or arr.min() < -2**31):

@@ -690,11 +690,9 @@ class _PendingOp(object):
 def _merge_device(outer, inner):
     """Merges a device spec into the enclosing one, field by field, as
     TensorFlow's device scopes do ("/job:ps" inside "/device:CPU:0"...)."""
-    if not outer:
-        return inner or ""
     if not inner:
-        return outer
-    o = _parse_device(outer)
+        return outer or ""
+    o = _parse_device(outer) if outer else {}
     o.update(_parse_device(inner))
     parts = []
     for k in ("job", "replica", "task"):
