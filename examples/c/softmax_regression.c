@@ -2,7 +2,7 @@
  * logits = x W + b, trained with Adam on the softmax cross-entropy, in plain C
  * over loom.h. Prints the loss as it trains and the final test accuracy.
  *
- *   softmax_regression [--epochs N] [--threads N] [--limit N]
+ *   softmax_regression [--epochs N] [--threads N] [--limit N]   (default 10 epochs)
  *
  * Data: /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist),
  * or $LOOM_DATA_DIR. */
@@ -17,7 +17,7 @@
 enum { kFeatures = 784, kClasses = 10, kBatch = 100 };
 
 int main(int argc, char** argv) {
-  int epochs = 5, threads = 0, limit = 0;
+  int epochs = 10, threads = 0, limit = 0;
   for (int i = 1; i < argc; ++i) {
     if (!strcmp(argv[i], "--epochs") && i + 1 < argc) epochs = atoi(argv[++i]);
     else if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);

@@ -192,6 +192,34 @@ Status StridedSliceGrad(LOOM_GRAD_ARGS) {
 }
 REGISTER_GRADIENT("StridedSlice", StridedSliceGrad);
 
+// StridedSliceGrad scatters dy into zeros: its gradient w.r.t. dy picks the
+// same elements back out.
+Status StridedSliceGradGrad(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  GradAttrs attrs;
+  for (const char* m :
+       {"begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"}) {
+    int64_t v = 0;
+    RETURN_IF_ERROR(op->attrs().GetInt(m, &v));
+    attrs.emplace_back(m, AttrValue::Int(v));
+  }
+  (*dx)[4] = b.Op("StridedSlice", {dy[0], op->input(1), op->input(2), op->input(3)}, attrs);
+  return b.status();
+}
+REGISTER_GRADIENT("StridedSliceGrad", StridedSliceGradGrad);
+
+// Pad(x, paddings): the gradient is the unpadded window of dy.
+Status PadGrad(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  Output x = op->input(0);
+  Output before = b.Reshape(b.Op("Slice", {b.Cast(op->input(1), LOOM_DTYPE_INT32),
+                                           b.Int32s({0, 0}), b.Int32s({-1, 1})}),
+                            b.Int32s({-1}));
+  (*dx)[0] = b.Op("Slice", {dy[0], before, b.ShapeOf(x)});
+  return b.status();
+}
+REGISTER_GRADIENT("Pad", PadGrad);
+
 // Tile: view dy as [m0, d0, m1, d1, ...] and sum over the m axes.
 Status TileGrad(LOOM_GRAD_ARGS) {
   B b(g, op);
@@ -287,6 +315,7 @@ REGISTER_NO_GRADIENT("ZerosLike");
 REGISTER_NO_GRADIENT("OnesLike");
 REGISTER_NO_GRADIENT("BroadcastGradientArgs");
 REGISTER_NO_GRADIENT("InvertPermutation");
+REGISTER_NO_GRADIENT("ConcatOffset");
 REGISTER_NO_GRADIENT("OneHot");
 REGISTER_NO_GRADIENT("StopGradient");
 REGISTER_NO_GRADIENT("Const");

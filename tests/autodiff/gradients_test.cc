@@ -260,14 +260,15 @@ TEST(Gradients, UnknownBatchDimensionWorksForEveryBatchSize) {
     Value xv{{batch, 3}, std::vector<double>(batch * 3, 1.0), kF64};
     std::vector<Value> out;
     ASSERT_EQ(g.Run({{x, xv}, {b, Vec({0, 0})}}, {dx[0], dx[1]}, &out), "");
-    // h = [6, 12] per row; dloss/dh = 2h / (2 batch); db = sum over rows.
+    // h = [1+3+5, 2+4+6] = [9, 12] per row; dloss/dh = 2h / (2 batch); db
+    // sums over the rows.
     ASSERT_EQ(out[1].shape, std::vector<int64_t>({2}));
-    ExpectNear(out[1], {6.0, 12.0}, 1e-9);
+    ExpectNear(out[1], {9.0, 12.0}, 1e-9);
     ASSERT_EQ(out[0].shape, std::vector<int64_t>({batch, 3}));
-    // dx = dh W^T = (6/b, 12/b) . rows of W
+    // dx = dh W^T = (9/b, 12/b) . rows of W
     for (int r = 0; r < batch; ++r) {
-      EXPECT_NEAR(out[0].data[r * 3 + 0], (6.0 * 1 + 12.0 * 2) / batch, 1e-9);
-      EXPECT_NEAR(out[0].data[r * 3 + 2], (6.0 * 5 + 12.0 * 6) / batch, 1e-9);
+      EXPECT_NEAR(out[0].data[r * 3 + 0], (9.0 * 1 + 12.0 * 2) / batch, 1e-9);
+      EXPECT_NEAR(out[0].data[r * 3 + 2], (9.0 * 5 + 12.0 * 6) / batch, 1e-9);
     }
   }
 }

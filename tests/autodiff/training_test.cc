@@ -105,7 +105,7 @@ TEST(Training, LinearRegressionReachesTheLeastSquaresOptimum) {
 
 // The MLP of examples/c/mlp.c on the first 5,000 training images: after three
 // epochs (150 Adam steps) the mean training loss of the last epoch is below
-// 0.60. (Chance level is ln 10 = 2.30; this network gets to ~0.45.)
+// 0.60. (Chance level is ln 10 = 2.30; this network gets to ~0.47.)
 TEST(Training, MlpOnFashionMnistLearns) {
   fmnist_set train;
   char err[1024];
