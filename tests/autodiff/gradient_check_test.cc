@@ -7,8 +7,9 @@
 // every element. With h = 1e-6 in float64 the difference quotient's error is
 // ~1e-9 (truncation O(h^2 f''') plus rounding O(eps/h)), so a tolerance of
 // 1e-5 absolute + 1e-5 relative flags any wrong formula while never tripping
-// on rounding. Each case runs twice: with static shapes, and with every
-// dimension unknown at graph-build time (the run-time shape path).
+// on rounding. Each case runs three times: with static shapes, with every
+// dimension unknown at graph-build time, and with unknown ranks (the
+// run-time shape paths).
 #include <cmath>
 #include <set>
 #include <sstream>
@@ -34,7 +35,7 @@ struct GradCase {
   std::vector<InputSpec> inputs;
   BuildFn build;
   double h = 1e-6, atol = 1e-5, rtol = 1e-5;
-  bool dynamic = true;  // also run with unknown dims
+  int max_mode = 2;  // also run with unknown dims (1) and unknown rank (2)
 };
 
 std::string ShapeStr(const std::vector<int64_t>& s) {
@@ -46,15 +47,17 @@ std::string ShapeStr(const std::vector<int64_t>& s) {
 }
 
 // Runs one case; returns "" or a description of the worst mismatch.
-std::string CheckCase(const GradCase& c, bool dynamic, uint64_t seed) {
+// mode 0: static shapes; 1: every dim unknown; 2: unknown rank.
+std::string CheckCase(const GradCase& c, int mode, uint64_t seed) {
   Graph g;
   Rng rng(seed);
   std::vector<loom_output> xs;
   std::vector<Value> values;
   for (const InputSpec& in : c.inputs) {
     std::vector<int64_t> ph_shape = in.shape;
-    if (dynamic)
+    if (mode == 1)
       for (int64_t& d : ph_shape) d = -1;
+    if (mode == 2) ph_shape = {-2};
     xs.push_back(g.Placeholder(LOOM_DTYPE_DOUBLE, ph_shape));
     Value v{in.shape, {}, LOOM_DTYPE_DOUBLE};
     for (int64_t i = 0; i < v.size(); ++i) {
@@ -342,7 +345,7 @@ std::vector<GradCase> AllCases() {
                           loom_op_builder_set_attr_int_list(b, "squeeze_dims", d, 1);
                         })};
                       }));
-  cs.back().dynamic = false;  // squeezing an unknown dim is an error by design
+  cs.back().max_mode = 0;  // squeezing an unknown dim is an error by design
   cs.push_back(Custom("Transpose", "perm [1,2,0]", {In_({2, 3, 4})},
                       [](Graph& g, const std::vector<loom_output>& x) {
                         return std::vector<loom_output>{
@@ -434,7 +437,7 @@ std::vector<GradCase> AllCases() {
                           loom_op_builder_set_attr_int(b, "axis", 1);
                         });
                       }));
-  cs.back().dynamic = false;  // num must match a known dim
+  cs.back().max_mode = 0;  // num must match a known dim
   cs.push_back(Custom("GatherV2", "axis 0, repeated indices", {In_({4, 3})},
                       [](Graph& g, const std::vector<loom_output>& x) {
                         return std::vector<loom_output>{
@@ -569,17 +572,18 @@ std::vector<GradCase> AllCases() {
   return cs;
 }
 
+const char* const kModeNames[] = {" (static shapes)", " (unknown dims)", " (unknown rank)"};
+
 class GradientCheck : public ::testing::TestWithParam<int> {};
 
 TEST_P(GradientCheck, SymbolicMatchesCentralDifferences) {
   static const std::vector<GradCase> cases = AllCases();
   const GradCase& c = cases[GetParam()];
-  for (bool dynamic : {false, true}) {
-    if (dynamic && !c.dynamic) continue;
-    SCOPED_TRACE(c.op + " " + c.label + (dynamic ? " (unknown dims)" : " (static shapes)"));
-    std::string err = CheckCase(c, dynamic, 1000 + GetParam());
-    EXPECT_EQ(err, "") << "gradient of " << c.op << " (" << c.label << ")"
-                       << (dynamic ? " with unknown dims" : "") << ": " << err;
+  for (int mode = 0; mode <= c.max_mode; ++mode) {
+    SCOPED_TRACE(c.op + " " + c.label + kModeNames[mode]);
+    std::string err = CheckCase(c, mode, 1000 + GetParam());
+    EXPECT_EQ(err, "") << "gradient of " << c.op << " (" << c.label << ")" << kModeNames[mode]
+                       << ": " << err;
   }
 }
 
@@ -637,10 +641,10 @@ TEST(SecondOrder, MulSquareMatMulMatchCentralDifferences) {
                         return d;
                       }));
   for (size_t i = 0; i < cs.size(); ++i) {
-    for (bool dynamic : {false, true}) {
-      std::string err = CheckCase(cs[i], dynamic, 77 + i);
-      EXPECT_EQ(err, "") << cs[i].op << " (" << cs[i].label << ")"
-                         << (dynamic ? " with unknown dims" : "") << ": " << err;
+    for (int mode = 0; mode <= cs[i].max_mode; ++mode) {
+      std::string err = CheckCase(cs[i], mode, 77 + i);
+      EXPECT_EQ(err, "") << cs[i].op << " (" << cs[i].label << ")" << kModeNames[mode] << ": "
+                         << err;
     }
   }
 }

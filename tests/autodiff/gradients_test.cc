@@ -293,6 +293,35 @@ TEST(Gradients, FullyStaticShapesNeedNoRunTimeShapeOps) {
   EXPECT_EQ(CountOpsOfType(d, before, "BroadcastGradientArgs"), 0);
 }
 
+// Dropout is ordinary ops (a seeded RandomUniform mask, not differentiable);
+// its gradient must scale by the same mask the forward pass drew in that run.
+TEST(Gradients, DropoutGradientUsesTheForwardMask) {
+  Graph g;
+  const int n = 1000;
+  loom_output x = g.Placeholder(kF64, {n});
+  loom_output u = g.Op("RandomUniform", {g.Ints({n})}, [](loom_op_builder* b) {
+    loom_op_builder_set_attr_type(b, "dtype", kF64);
+    loom_op_builder_set_attr_int(b, "seed", 1);
+    loom_op_builder_set_attr_int(b, "seed2", 2);
+  });
+  loom_output mask = g.Op("Cast", {g.Op("GreaterEqual", {u, g.Scalar(kF64, 0.25)})},
+                          [](loom_op_builder* b) { loom_op_builder_set_attr_type(b, "DstT", kF64); });
+  loom_output y = g.Op("RealDiv", {g.Op("Mul", {x, mask}), g.Scalar(kF64, 0.75)});
+  std::vector<loom_output> dx;
+  ASSERT_EQ(g.Gradients({y}, {x}, &dx), "");
+  Value xv{{n}, std::vector<double>(n, 3.0), kF64};
+  std::vector<Value> out;
+  ASSERT_EQ(g.Run({{x, xv}}, {y, dx[0]}, &out), "");
+  int dropped = 0;
+  for (int i = 0; i < n; ++i) {
+    EXPECT_NEAR(out[1].data[i], out[0].data[i] / 3.0, 1e-12) << "element " << i;
+    EXPECT_TRUE(out[1].data[i] == 0.0 || std::fabs(out[1].data[i] - 1 / 0.75) < 1e-12);
+    dropped += out[1].data[i] == 0.0;
+  }
+  EXPECT_GT(dropped, 180);  // ~250 expected of 1000 at rate 0.25
+  EXPECT_LT(dropped, 320);
+}
+
 TEST(Gradients, SecondOrderOfSquareIsTwo) {
   Graph g;
   loom_output x = g.Placeholder(kF64, {3});
