@@ -69,6 +69,7 @@ class build_ext(_build_ext):
             if self.inplace:
                 rpaths.append(libdir)
             ext.extra_link_args += ["-Wl,-rpath," + ":".join(rpaths)]
+        self.force = True  # the library it links may have changed under it
         _build_ext.run(self)
         if not self.inplace:
             self._bundle(libdir)
@@ -76,9 +77,14 @@ class build_ext(_build_ext):
     def _bundle(self, libdir):
         dest = os.path.join(self.build_lib, "loom", "lib")
         os.makedirs(os.path.join(dest, "loom", "plugins"), exist_ok=True)
-        for f in glob.glob(os.path.join(libdir, "libloom.so*")):
-            # Copy symlinks as files: wheels hold no links.
-            shutil.copyfile(f, os.path.join(dest, os.path.basename(f)))
+        # One copy, under the name the extension records (the SONAME, by
+        # CMake's convention the shortest versioned name): wheels hold no
+        # symlinks, and three copies of the library would triple the wheel.
+        versioned = sorted((os.path.basename(f) for f in
+                            glob.glob(os.path.join(libdir, "libloom.so.*"))), key=len)
+        soname = versioned[0] if versioned else "libloom.so"
+        shutil.copyfile(os.path.realpath(os.path.join(libdir, "libloom.so")),
+                        os.path.join(dest, soname))
         for f in glob.glob(os.path.join(libdir, "loom", "plugins", "*.so")):
             shutil.copyfile(f, os.path.join(dest, "loom", "plugins", os.path.basename(f)))
 
