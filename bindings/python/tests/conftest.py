@@ -5,7 +5,32 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))  # run in the tree: bindings/python
+PKG_ROOT = os.path.dirname(HERE)  # bindings/python
+sys.path.insert(0, PKG_ROOT)  # run in the tree
+
+
+def _build_extension_in_tree():
+    """In the tree (LOOM_LIBRARY_DIR=<build>/lib), builds loom._C in place when
+    it is missing or older than its source, loom.h or libloom, so that the
+    README's test command needs no separate step."""
+    libdir = os.environ.get("LOOM_LIBRARY_DIR")
+    if not libdir:
+        return
+    import glob
+    import subprocess
+    exts = glob.glob(os.path.join(PKG_ROOT, "loom", "_C*.so"))
+    inputs = [os.path.join(PKG_ROOT, "src", "loom_module.c"),
+              os.path.join(PKG_ROOT, "..", "..", "capi", "include", "loom", "loom.h"),
+              os.path.join(libdir, "libloom.so")]
+    newest = max(os.path.getmtime(p) for p in inputs if os.path.exists(p))
+    if exts and os.path.getmtime(exts[0]) >= newest:
+        return
+    env = dict(os.environ, LOOM_BUILD_DIR=os.path.dirname(os.path.abspath(libdir)))
+    subprocess.check_call([sys.executable, "setup.py", "-q", "build_ext", "--inplace"],
+                          cwd=PKG_ROOT, env=env)
+
+
+_build_extension_in_tree()
 
 import loom as tf  # noqa: E402
 
