@@ -1,0 +1,158 @@
+// null_plugin.cc — a device plugin that does nothing, completely.
+//
+// Copy this file to start a device plugin for new hardware. It shows every
+// piece a device plugin has, in the order the host needs them:
+//
+//   1. loom_plugin_init: the one exported symbol. It checks the ABI, describes
+//      the plugin, and registers a device type and its kernels.
+//   2. The device interface: memory (allocate/free), copies between host and
+//      device memory, synchronisation, statistics. Streams and events are
+//      optional; a synchronous device leaves them NULL.
+//   3. Kernels: (op, device type, dtype constraints) -> compute function.
+//
+// The "NULL" device keeps its "device memory" in ordinary host memory but
+// says memory_is_host = 0, so the runtime really calls the copy functions
+// below: tensors move host -> NULL -> host exactly as they would to an
+// accelerator, which lets the runtime's transfer paths be tested without one.
+// Its only kernel, Add(float), returns UNIMPLEMENTED: the error path of a
+// plugin kernel, end to end.
+//
+// Rules every plugin follows (the runtime enforces the first two):
+//  - Include only loom/loom_plugin.h from Loom, link nothing of Loom's: the
+//    host hands you its function table (`host`) at init; keep that pointer.
+//  - Export only loom_plugin_init (build with -fvisibility=hidden, which
+//    loom_add_plugin does).
+//  - Never throw across the C boundary; return a loom_status* made with
+//    host->status_new (NULL means OK). The host owns statuses you return.
+#include <cstdlib>
+#include <cstring>
+
+#include "loom/loom_plugin.h"
+
+namespace {
+
+// The host's function table, valid for the life of the process.
+const loom_host_api* g_host = nullptr;
+
+// ---------------------------------------------------------------- device memory
+
+// Devices of one type share the `state` pointer given at registration; the
+// ordinal says which device (0 .. count-1). This device keeps no state.
+loom_status* NullAllocate(void* /*state*/, int /*ordinal*/, size_t bytes, size_t alignment,
+                          void** out_ptr) {
+  // A real device would call its driver's allocator here. aligned_alloc needs
+  // a power-of-two alignment (at least sizeof(void*)) and a size multiple of it.
+  size_t align = alignment < 64 ? 64 : alignment;
+  if ((align & (align - 1)) != 0) {
+    return g_host->status_new(LOOM_CODE_INVALID_ARGUMENT,
+                              "null device: alignment is not a power of two");
+  }
+  size_t size = (bytes + align - 1) / align * align;
+  if (size == 0) size = align;  // a valid, unique pointer even for 0 bytes
+  void* p = std::aligned_alloc(align, size);
+  if (p == nullptr) {
+    // Convert the vendor's error into a Loom status where it happens.
+    return g_host->status_new(LOOM_CODE_RESOURCE_EXHAUSTED, "null device: out of memory");
+  }
+  *out_ptr = p;  // out_* parameters are written only on success
+  return nullptr;
+}
+
+void NullDeallocate(void* /*state*/, int /*ordinal*/, void* ptr) { std::free(ptr); }
+
+// Copies. With a non-NULL stream they may complete asynchronously (ordered
+// on that stream); this device has no streams, so the host passes NULL and
+// every copy completes before returning.
+loom_status* NullCopy(void* /*state*/, int /*ordinal*/, loom_stream* /*stream*/, void* dst,
+                      const void* src, size_t bytes) {
+  if (bytes != 0) std::memcpy(dst, src, bytes);
+  return nullptr;
+}
+
+// Waits for all work queued on the device: nothing is ever queued here.
+loom_status* NullSynchronize(void* /*state*/, int /*ordinal*/) { return nullptr; }
+
+// ---------------------------------------------------------------- kernels
+
+// A kernel's compute runs once per execution of a node. It reads inputs with
+// host->kernel_input, allocates outputs with host->kernel_allocate_output,
+// and returns NULL or an error. The runtime prefixes errors with the op's
+// name and device, so the message need only say what went wrong.
+loom_status* NullAddCompute(void* /*state*/, loom_kernel_context* /*ctx*/) {
+  return g_host->status_new(LOOM_CODE_UNIMPLEMENTED, "null device: Add is not implemented");
+}
+
+}  // namespace
+
+extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host,
+                                                            loom_plugin_info* out_info) {
+  // 1. ABI check. A different major means the function table's layout may
+  //    differ: refuse, naming both versions. (The host also checks what we
+  //    report in out_info.)
+  if (host->abi_major != LOOM_PLUGIN_ABI_MAJOR) {
+    return host->status_new(LOOM_CODE_FAILED_PRECONDITION,
+                            "null plugin: built for another plugin ABI major version");
+  }
+  g_host = host;
+
+  // 2. Describe the plugin. Strings must have static lifetime.
+  out_info->struct_size = LOOM_PLUGIN_INFO_STRUCT_SIZE;
+  out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
+  out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
+  out_info->name = "null";
+  out_info->version = "0.1.0";
+  out_info->ext = nullptr;
+
+  // 3. The device type. Fill every field, NULL for optional functions you do
+  //    not provide; struct_size tells the host which fields exist.
+  loom_device_interface dev;
+  std::memset(&dev, 0, sizeof(dev));
+  dev.struct_size = LOOM_DEVICE_INTERFACE_STRUCT_SIZE;
+  dev.type = "NULL";           /* [A-Z0-9_]+; ops ask for "/device:NULL:0" */
+  dev.count = 1;               /* devices of this type */
+  dev.priority = 0;            /* below CPU (100): never chosen unless asked for */
+  dev.memory_is_host = 0;      /* 0: the runtime copies tensors in and out */
+  dev.state = nullptr;
+  /* (required) */ dev.allocate = NullAllocate;
+  /* (required) */ dev.deallocate = NullDeallocate;
+  /* (optional) */ dev.allocate_host_pinned = nullptr;
+  /* (optional) */ dev.deallocate_host_pinned = nullptr;
+  /* (required unless memory_is_host) */ dev.memcpy_host_to_device = NullCopy;
+  /* (required unless memory_is_host) */ dev.memcpy_device_to_host = NullCopy;
+  /* (required unless memory_is_host) */ dev.memcpy_device_to_device = NullCopy;
+  /* (optional) streams and events: none, a synchronous device */
+  dev.stream_create = nullptr;
+  dev.stream_destroy = nullptr;
+  dev.event_create = nullptr;
+  dev.event_destroy = nullptr;
+  dev.event_record = nullptr;
+  dev.stream_wait_event = nullptr;
+  dev.event_synchronize = nullptr;
+  /* (optional) */ dev.synchronize = NullSynchronize;
+  /* (optional) */ dev.memory_stats = nullptr;
+  dev.ext = nullptr;
+  loom_status* s = host->register_device(&dev);  // the host copies the struct
+  if (s != nullptr) return s;
+
+  // 4. Kernels: one loom_kernel_def per (op, device type), restricted to the
+  //    dtypes it handles through constraints on the op's type attributes.
+  //    Inputs that hold shapes or axes would be listed in host_memory_args.
+  static const loom_type_constraint kFloatOnly[] = {{"T", LOOM_DTYPE_BIT(LOOM_DTYPE_FLOAT)}};
+  loom_kernel_def add;
+  std::memset(&add, 0, sizeof(add));
+  add.struct_size = LOOM_KERNEL_DEF_STRUCT_SIZE;
+  add.op_type = "Add";
+  add.device_type = "NULL";
+  add.constraints = kFloatOnly;
+  add.num_constraints = 1;
+  add.host_memory_args = nullptr;
+  add.num_host_memory_args = 0;
+  add.priority = 0;
+  add.user_data = nullptr;
+  add.create = nullptr;   /* (optional) per-node state from the node's attrs */
+  add.compute = NullAddCompute;
+  add.compute_async = nullptr;
+  add.destroy = nullptr;
+  add.ext = nullptr;
+  return host->register_kernel(&add);
+}
