@@ -169,3 +169,27 @@ def test_session_with_explicit_graph_and_config():
         assert s.run(c) == 6.0
         assert tf.get_default_graph() is g
         assert any(d.device_type == "CPU" for d in s.list_devices())
+
+
+def test_concurrent_runs_from_threads():
+    # Callable.run releases the GIL; several Python threads share one session.
+    import threading
+    x = tf.placeholder(tf.float32, [None])
+    y = tf.reduce_sum(x * 2.0)
+    errors_seen = []
+    with tf.Session() as s:
+        def work(k):
+            try:
+                for i in range(50):
+                    v = np.full(100, float(k + i), np.float32)
+                    r = s.run(y, {x: v})
+                    if r != 200.0 * (k + i):
+                        errors_seen.append((k, i, r))
+            except Exception as e:  # noqa: BLE001
+                errors_seen.append(e)
+        ts = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join()
+    assert errors_seen == []
