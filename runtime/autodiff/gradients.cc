@@ -246,6 +246,23 @@ Status GradientBuilder::CallGradient(Node* n, const std::vector<Output>& dy,
   if (static_cast<int>(dx->size()) != n->num_inputs())
     return Internal("Gradient of ", n->DebugString(), " returned ", dx->size(),
                     " gradients for ", n->num_inputs(), " inputs");
+  // A gradient must look like its input: same dtype, compatible shape.
+  for (int j = 0; j < n->num_inputs(); ++j) {
+    const Output& d = (*dx)[j];
+    if (!d.valid()) continue;
+    const Output& in = n->input(j);
+    DataType want = in.node->output_dtype(in.index), got = GradBuilder::DType(d);
+    if (got != want)
+      return InvalidArgument("Gradient of ", n->DebugString(), " for input ", j, " (",
+                             OutputName(in), ") has dtype ", DataTypeName(got), ", expected ",
+                             DataTypeName(want));
+    PartialShape merged;
+    if (!StaticShape(d).Merge(StaticShape(in), &merged).ok())
+      return InvalidArgument("Gradient of ", n->DebugString(), " for input ", j, " (",
+                             OutputName(in), ") has shape ", StaticShape(d).ToString(),
+                             ", incompatible with the input's shape ",
+                             StaticShape(in).ToString());
+  }
   return Status::OK();
 }
 

@@ -414,5 +414,41 @@ TEST(CustomGradient, ACallbackRegisteredFromCTrainsAPluginOp) {
   EXPECT_LT(out[1].data[0], 1e-6);
 }
 
+// A gradient function that fails, or returns a tensor of the wrong dtype.
+struct BadGradMode {
+  bool fail = false;
+};
+loom_status* BadGrad(void* user_data, loom_graph* graph, loom_op* op, const loom_output*, int,
+                     loom_output* out_grad_inputs, int) {
+  if (static_cast<BadGradMode*>(user_data)->fail)
+    return loom_status_new(LOOM_CODE_UNIMPLEMENTED, "this gradient is not written yet");
+  loom_op_builder* b = loom_op_builder_new(graph, "Cast", nullptr);
+  loom_op_builder_add_input(b, loom_op_input(op, 0));
+  loom_op_builder_set_attr_type(b, "DstT", LOOM_DTYPE_FLOAT);
+  loom_op* cast = nullptr;
+  if (loom_status* s = loom_op_builder_finish(b, &cast)) return s;
+  out_grad_inputs[0] = loom_output{cast, 0};
+  return nullptr;
+}
+
+TEST(CustomGradient, ErrorsAndWrongDtypesFromCallbacksNameTheOp) {
+  LoadTestOps();
+  static BadGradMode mode;
+  LOOM_ASSERT_OK(loom_register_gradient("TestIdentityBadGrad", BadGrad, &mode));
+  Graph g;
+  loom_output x = g.Placeholder(kF64, {2});
+  loom_output y = g.Op("Square", {g.Op("TestIdentityBadGrad", {x}, nullptr, "bad")});
+  std::vector<loom_output> dx;
+  std::string m = g.Gradients({y}, {x}, &dx);
+  EXPECT_NE(m.find("INVALID_ARGUMENT"), std::string::npos) << m;
+  EXPECT_NE(m.find("'bad'"), std::string::npos) << m;
+  EXPECT_NE(m.find("dtype float, expected double"), std::string::npos) << m;
+  mode.fail = true;
+  m = g.Gradients({y}, {x}, &dx);
+  EXPECT_NE(m.find("UNIMPLEMENTED"), std::string::npos) << m;
+  EXPECT_NE(m.find("'bad'"), std::string::npos) << m;
+  EXPECT_NE(m.find("this gradient is not written yet"), std::string::npos) << m;
+}
+
 }  // namespace
 }  // namespace loom_test

@@ -5,6 +5,7 @@
  *
  *   TestSquarePlusOne(x: T) -> y: T   y = x * x + 1     T in {float, double}
  *   TestIdentityNoGrad(x: T) -> y: T  y = x             (never differentiable)
+ *   TestIdentityBadGrad(x: T) -> y: T y = x             (tests give it broken gradients)
  */
 #include <string.h>
 
@@ -85,5 +86,7 @@ LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host,
   out_info->version = "1.0";
   loom_status* s = register_op("TestSquarePlusOne", 1);
   if (s) return s;
-  return register_op("TestIdentityNoGrad", 0);
+  s = register_op("TestIdentityNoGrad", 0);
+  if (s) return s;
+  return register_op("TestIdentityBadGrad", 0);
 }
