@@ -320,4 +320,40 @@ loom_status* loom_model_load(const char* dir, loom_graph* graph, const loom_sess
   });
 }
 
+// ------------------------------------------------------------------ op schemas
+
+static std::string ArgSpec(const ArgDef& a) {
+  std::string base = a.type_attr.empty() ? std::string(DataTypeName(a.type)) : a.type_attr;
+  std::string spec = !a.type_list_attr.empty() ? "list:" + a.type_list_attr
+                     : !a.number_attr.empty()  ? a.number_attr + "*" + base
+                                               : base;
+  return spec + (a.is_ref ? " ref" : "");
+}
+
+char* loom_op_type_schema(const char* op_type) {
+  try {
+    if (!op_type) return nullptr;
+    Registry::Get();  // plugins may register ops
+    const OpDef* def = OpRegistry::Global()->Find(op_type);
+    if (!def) return nullptr;
+    std::string s = StrCat("op ", def->name, "\nstateful ", def->is_stateful ? 1 : 0, "\n");
+    for (const ArgDef& a : def->inputs) s += StrCat("input ", a.name, " ", ArgSpec(a), "\n");
+    for (const ArgDef& a : def->outputs) s += StrCat("output ", a.name, " ", ArgSpec(a), "\n");
+    for (const AttrDef& a : def->attrs) {
+      s += StrCat("attr ", a.name, " ", a.type, " ", a.has_default ? 1 : 0);
+      if (a.has_minimum) s += StrCat(" min=", a.minimum);
+      if (a.has_allowed) {
+        s += " allowed=";
+        for (size_t i = 0; i < a.allowed.size(); ++i) s += StrCat(i ? "," : "", DataTypeName(a.allowed[i]));
+      }
+      s += "\n";
+    }
+    char* out = static_cast<char*>(std::malloc(s.size() + 1));
+    if (out) std::memcpy(out, s.c_str(), s.size() + 1);
+    return out;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
 }  // extern "C"

@@ -478,6 +478,22 @@ LOOM_API loom_status* loom_model_load(const char* dir, loom_graph* graph,
                                       const loom_session_options* options, loom_session** out_session,
                                       loom_signatures** out_signatures);
 
+/* ---------------------------------------------------------------- op schemas */
+
+/* The schema of a registered op as text, one item per line, for binding
+ * generators (bindings/go/op is generated from it):
+ *   op <name>
+ *   stateful <0|1>
+ *   input <name> <type> [ref]     (one line per input, in order)
+ *   output <name> <type> [ref]
+ *   attr <name> <attr type> <has default: 0|1> [min=<n>] [allowed=<t1>,<t2>...]
+ * where <type> is a dtype name ("float"), a type attr ("T"), "<N>*<T or
+ * dtype>" for a list of N tensors of one type, or "list:<attr>" for a list of
+ * the types in a list(type) attr; <attr type> is as in op specs ("int",
+ * "list(type)", ...). Owned by the caller, released with loom_string_free;
+ * NULL if op_type is not registered. Thread-safe. */
+LOOM_API char* loom_op_type_schema(const char* op_type);
+
 #ifdef __cplusplus
 }
 #endif
