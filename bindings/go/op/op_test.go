@@ -85,8 +85,9 @@ func buildClassifier(t *testing.T) classifier {
 		t.Fatal(err)
 	}
 	lr := Const(s, float32(0.5))
-	dw := ApplyGradientDescent(s, w, lr, grads[0])
-	db := ApplyGradientDescent(s, b, lr, grads[1])
+	gated := s.WithControlDependencies(grads[0].Op, grads[1].Op) // all gradients before any update
+	dw := ApplyGradientDescent(gated, w, lr, grads[0])
+	db := ApplyGradientDescent(gated, b, lr, grads[1])
 	c.train = NoOp(s.SubScope("train").WithControlDependencies(dw.Op, db.Op))
 	if err := s.Err(); err != nil {
 		t.Fatal(err)
