@@ -12,9 +12,10 @@ function(loom_add_plugin name)
     target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/capi/include)
   endif()
   set_target_properties(${name} PROPERTIES
-    PREFIX "lib"
-    C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden
-    LIBRARY_OUTPUT_DIRECTORY "${LOOM_PLUGIN_OUTPUT_DIR}")
+    PREFIX "lib" C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden)
+  if(DEFINED LOOM_PLUGIN_OUTPUT_DIR)
+    set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${LOOM_PLUGIN_OUTPUT_DIR}")
+  endif()
   target_link_options(${name} PRIVATE -Wl,--no-undefined)
   if(DEFINED LOOM_PLUGIN_INSTALL_DIR)
     install(TARGETS ${name} LIBRARY DESTINATION ${LOOM_PLUGIN_INSTALL_DIR})

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the built Loom into a temporary prefix, builds tests/out_of_tree/project
+# against that prefix alone (find_package(Loom)), and runs its app with its plugin.
+set -euo pipefail
+build_dir=$1
+src_dir=$(cd "$(dirname "$0")" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+cmake -S "$src_dir/project" -B "$work/build" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
+  -DCMAKE_C_COMPILER_LAUNCHER= >/dev/null
+ninja -C "$work/build" >/dev/null
+libdir=$(ls -d "$work"/prefix/lib*/ | head -n 1)
+LD_LIBRARY_PATH="$libdir" LOOM_PLUGIN_PATH= "$work/build/vendor_app" "$work/build/libvendor_plugin.so"
