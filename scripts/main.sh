@@ -6,4 +6,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
 BUILD=${LOOM_BUILD_DIR:-build}
-exec "$BUILD/bin/loom_mlp" "$@"
+exec "$BUILD/bin/mlp" "$@"
