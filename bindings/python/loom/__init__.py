@@ -47,6 +47,7 @@ from .variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assi
 from .gradients_impl import NoGradient, NotDifferentiable, RegisterGradient, gradients
 from .session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions,
                       Session)
+from .graph_io import GraphDef, import_graph_def
 from . import nn
 from . import losses
 from . import train

@@ -165,7 +165,7 @@ class BaseSession(object):
 
     @property
     def graph_def(self):
-        raise NotImplementedError("GraphDef export is not in loom.h yet")
+        return self._graph.as_graph_def()
 
     @property
     def sess_str(self):

@@ -6,6 +6,8 @@ from . import gradients_impl as _gradients
 from . import math_ops
 from .framework import (GraphKeys, Tensor, attr_bool, attr_type, convert_to_tensor,
                         get_default_graph, make_op, name_scope)
+from .graph_io import (Saver, latest_checkpoint, list_variables, load_variable,  # noqa: F401
+                       write_graph)
 from .variables import Variable, assign_add, get_variable, group, trainable_variables
 
 

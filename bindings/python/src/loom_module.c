@@ -673,7 +673,87 @@ done:
   return result;
 }
 
+
+/* to_graphdef(format) -> bytes (format 0 binary, 1 text) */
+static PyObject* Graph_to_graphdef(GraphObject* self, PyObject* arg) {
+  long fmt = PyLong_AsLong(arg);
+  if (fmt == -1 && PyErr_Occurred()) return NULL;
+  char* data = NULL;
+  size_t len = 0;
+  loom_status* s = loom_graph_to_graphdef(self->graph, (int)fmt, &data, &len);
+  if (s != NULL) return raise_status(s, NULL);
+  PyObject* r = PyBytes_FromStringAndSize(data, (Py_ssize_t)len);
+  loom_string_free(data);
+  return r;
+}
+
+/* import_graphdef(data, format, prefix|None, input_map, control_map,
+ *                 clear_devices, default_device|None) -> index of the first
+ * new op. input_map: [(src_name, src_index, (op, index))];
+ * control_map: [(src_name, op)]. */
+static PyObject* Graph_import_graphdef(GraphObject* self, PyObject* args) {
+  Py_buffer buf;
+  int fmt, clear;
+  const char *prefix, *device;
+  PyObject *imap, *cmap;
+  if (!PyArg_ParseTuple(args, "y*izOOpz", &buf, &fmt, &prefix, &imap, &cmap, &clear, &device))
+    return NULL;
+  PyObject* result = NULL;
+  loom_import_options* o = loom_import_options_new();
+  loom_import_options_set_format(o, fmt);
+  if (prefix != NULL) loom_import_options_set_prefix(o, prefix);
+  if (device != NULL) loom_import_options_set_default_device(o, device);
+  loom_import_options_set_clear_devices(o, clear);
+  PyObject* fi = PySequence_Fast(imap, "input_map must be a sequence");
+  if (fi == NULL) goto done;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fi); ++i) {
+    const char* src;
+    int idx;
+    PyObject* dst;
+    loom_output o2;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fi, i), "siO", &src, &idx, &dst) ||
+        parse_output(dst, &o2) < 0) {
+      Py_DECREF(fi);
+      goto done;
+    }
+    loom_import_options_add_input_mapping(o, src, idx, o2);
+  }
+  Py_DECREF(fi);
+  PyObject* fc = PySequence_Fast(cmap, "control_map must be a sequence");
+  if (fc == NULL) goto done;
+  for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(fc); ++i) {
+    const char* src;
+    PyObject* dst;
+    loom_op* op;
+    if (!PyArg_ParseTuple(PySequence_Fast_GET_ITEM(fc, i), "sO", &src, &dst) ||
+        parse_op(dst, &op) < 0) {
+      Py_DECREF(fc);
+      goto done;
+    }
+    loom_import_options_add_control_mapping(o, src, op);
+  }
+  Py_DECREF(fc);
+  {
+    int first = loom_graph_num_ops(self->graph);
+    loom_status* s = loom_graph_import_graphdef(self->graph, buf.buf, (size_t)buf.len, o);
+    if (s != NULL) {
+      raise_status(s, NULL);
+      goto done;
+    }
+    result = PyLong_FromLong(first);
+  }
+done:
+  loom_import_options_free(o);
+  PyBuffer_Release(&buf);
+  return result;
+}
+
 static PyMethodDef Graph_methods[] = {
+    {"to_graphdef", (PyCFunction)Graph_to_graphdef, METH_O,
+     "to_graphdef(format) -> bytes (0 binary, 1 text)"},
+    {"import_graphdef", (PyCFunction)Graph_import_graphdef, METH_VARARGS,
+     "import_graphdef(data, format, prefix, input_map, control_map, clear_devices, device) "
+     "-> index of the first imported op"},
     {"add_op", (PyCFunction)Graph_add_op, METH_VARARGS,
      "add_op(type, name, inputs, control_inputs, device, attrs) -> op"},
     {"output_shape", (PyCFunction)Graph_output_shape, METH_VARARGS,
@@ -1277,7 +1357,65 @@ fail:
   return NULL;
 }
 
+
+/* A sequence of str (or None) -> malloc'ed array of borrowed UTF-8 pointers. */
+static const char** parse_names(PyObject* seq, PyObject** out_fast, int* out_n) {
+  *out_fast = NULL;
+  *out_n = 0;
+  if (seq == Py_None) return NULL;
+  PyObject* fast = PySequence_Fast(seq, "names must be a sequence of str");
+  if (fast == NULL) return NULL;
+  Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+  const char** names = (const char**)PyMem_Malloc(sizeof(char*) * (size_t)(n ? n : 1));
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    names[i] = PyUnicode_AsUTF8(PySequence_Fast_GET_ITEM(fast, i));
+    if (names[i] == NULL) {
+      PyMem_Free(names);
+      Py_DECREF(fast);
+      return NULL;
+    }
+  }
+  *out_fast = fast;
+  *out_n = (int)n;
+  return names;
+}
+
+static PyObject* Session_save_restore(SessionObject* self, PyObject* args, int save) {
+  const char* path;
+  PyObject* pnames;
+  if (!PyArg_ParseTuple(args, "sO", &path, &pnames)) return NULL;
+  if (self->session == NULL) {
+    PyErr_SetString(PyExc_RuntimeError, "Attempted to use a closed Session.");
+    return NULL;
+  }
+  PyObject* fast;
+  int n;
+  const char** names = parse_names(pnames, &fast, &n);
+  if (names == NULL && PyErr_Occurred()) return NULL;
+  loom_status* s;
+  Py_BEGIN_ALLOW_THREADS
+  s = save ? loom_session_save(self->session, path, names, n)
+           : loom_session_restore(self->session, path, names, n);
+  Py_END_ALLOW_THREADS
+  PyMem_Free(names);
+  Py_XDECREF(fast);
+  if (s != NULL) return raise_status(s, NULL);
+  Py_RETURN_NONE;
+}
+
+static PyObject* Session_save(SessionObject* self, PyObject* args) {
+  return Session_save_restore(self, args, 1);
+}
+
+static PyObject* Session_restore(SessionObject* self, PyObject* args) {
+  return Session_save_restore(self, args, 0);
+}
+
 static PyMethodDef Session_methods[] = {
+    {"save", (PyCFunction)Session_save, METH_VARARGS,
+     "save(path, names|None): loom_session_save"},
+    {"restore", (PyCFunction)Session_restore, METH_VARARGS,
+     "restore(path, names|None): loom_session_restore"},
     {"make_callable", (PyCFunction)Session_make_callable, METH_VARARGS,
      "make_callable(feeds, feed_dtypes, feed_shapes, feed_names, fetches, targets, "
      "fetch_copy, unwrap) -> Callable"},
@@ -1400,7 +1538,45 @@ static PyObject* mod_roundtrip(PyObject* self, PyObject* arg) {
   return array_from_tensor(t, 0);
 }
 
+
+/* checkpoint_list(path) -> [(name, dtype, shape)] */
+static PyObject* mod_checkpoint_list(PyObject* self, PyObject* arg) {
+  const char* path = PyUnicode_AsUTF8(arg);
+  if (path == NULL) return NULL;
+  loom_checkpoint* c;
+  loom_status* s = loom_checkpoint_open(path, &c);
+  if (s != NULL) return raise_status(s, NULL);
+  int n = loom_checkpoint_num_variables(c);
+  PyObject* l = PyList_New(n);
+  for (int i = 0; l != NULL && i < n; ++i) {
+    int nd = loom_checkpoint_variable_num_dims(c, i);
+    int64_t dims[64];
+    for (int d = 0; d < nd && d < 64; ++d) dims[d] = loom_checkpoint_variable_dim(c, i, d);
+    PyList_SET_ITEM(l, i, Py_BuildValue("(siN)", loom_checkpoint_variable_name(c, i),
+                                        (int)loom_checkpoint_variable_dtype(c, i),
+                                        shape_to_py(dims, nd > 64 ? 64 : nd)));
+  }
+  loom_checkpoint_free(c);
+  return l;
+}
+
+/* checkpoint_read(path, name) -> array */
+static PyObject* mod_checkpoint_read(PyObject* self, PyObject* args) {
+  const char *path, *name;
+  if (!PyArg_ParseTuple(args, "ss", &path, &name)) return NULL;
+  loom_checkpoint* c;
+  loom_status* s = loom_checkpoint_open(path, &c);
+  if (s != NULL) return raise_status(s, NULL);
+  loom_tensor* t = NULL;
+  s = loom_checkpoint_read(c, name, &t);
+  loom_checkpoint_free(c);
+  if (s != NULL) return raise_status(s, name);
+  return array_from_tensor(t, 0);
+}
+
 static PyMethodDef module_methods[] = {
+    {"checkpoint_list", mod_checkpoint_list, METH_O, "[(name, dtype, shape)] of a checkpoint"},
+    {"checkpoint_read", mod_checkpoint_read, METH_VARARGS, "checkpoint_read(path, name) -> array"},
     {"version", mod_version, METH_NOARGS, "loom_version()"},
     {"devices", mod_devices, METH_NOARGS, "[(name, type)] of all loaded devices"},
     {"plugins", mod_plugins, METH_NOARGS, "records of every plugin seen"},
