@@ -24,7 +24,8 @@ from .array_ops import (broadcast_to, cast, concat, constant, expand_dims, fill,
                         placeholder_with_default, random_normal, random_uniform, range, rank,  # noqa: A004
                         reshape, shape, size, slice, split, squeeze, stack, stop_gradient,  # noqa: A004
                         strided_slice, tile, to_double, to_float, to_int32, to_int64, transpose,
-                        truncated_normal, unpack, unstack, where, where_v2, zeros, zeros_like)
+                        truncated_normal, unpack, unstack, where, where_v2, zeros, zeros_like,
+                        pad, unsorted_segment_sum, dynamic_stitch, invert_permutation)
 from .math_ops import (abs, accumulate_n, add, add_n, arg_max, arg_min, argmax, argmin, ceil,  # noqa: A004
                        cos, count_nonzero, cumsum, div, div_no_nan, divide, equal, exp, floor,
                        floordiv, floormod, greater, greater_equal, less, less_equal, log, log1p,
@@ -32,7 +33,8 @@ from .math_ops import (abs, accumulate_n, add, add_n, arg_max, arg_min, argmax, 
                        minimum, mod, multiply, negative, not_equal, pow, realdiv, reciprocal,  # noqa: A004
                        reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, scalar_mul, sigmoid,  # noqa: A004
-                       sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv)
+                       sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv,
+                       clip_by_value, clip_by_norm, clip_by_global_norm, global_norm, norm)
 from .variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign, assign_add,
                         assign_sub, constant_initializer, get_variable, get_variable_scope,
                         glorot_normal_initializer, glorot_uniform_initializer,

@@ -566,3 +566,38 @@ def random_uniform(shape, minval=0, maxval=None, dtype=_dtypes.float32, seed=Non
 
 
 newaxis = None
+
+
+def pad(tensor, paddings, mode="CONSTANT", name=None, constant_values=0):
+    if mode.upper() != "CONSTANT" or (not isinstance(constant_values, Tensor)
+                                      and constant_values != 0):
+        raise NotImplementedError("pad supports mode='CONSTANT' with zeros (the Pad op)")
+    tensor = convert_to_tensor(tensor)
+    p = paddings if isinstance(paddings, Tensor) else _const_int(paddings, name="paddings")
+    return make_op1("Pad", [tensor, p],
+                    [attr_type("T", tensor.dtype), attr_type("Tpaddings", p.dtype)],
+                    name=name or "Pad")
+
+
+def unsorted_segment_sum(data, segment_ids, num_segments, name=None):
+    data = convert_to_tensor(data)
+    ids = convert_to_tensor(segment_ids)
+    n = num_segments if isinstance(num_segments, Tensor) else _const_int(num_segments,
+                                                                         name="num_segments")
+    return make_op1("UnsortedSegmentSum", [data, ids, n],
+                    [attr_type("T", data.dtype), attr_type("Tindices", ids.dtype),
+                     attr_type("Tnumsegments", n.dtype)], name=name or "UnsortedSegmentSum")
+
+
+def dynamic_stitch(indices, data, name=None):
+    indices = [convert_to_tensor(i, dtype=_dtypes.int32) for i in indices]
+    data = [convert_to_tensor(d) for d in data]
+    return make_op1("DynamicStitch", [indices, data],
+                    [attr_int("N", len(indices)), attr_type("T", data[0].dtype)],
+                    name=name or "DynamicStitch")
+
+
+def invert_permutation(x, name=None):
+    x = convert_to_tensor(x)
+    return make_op1("InvertPermutation", [x], [attr_type("T", x.dtype)],
+                    name=name or "InvertPermutation")

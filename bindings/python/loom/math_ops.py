@@ -348,3 +348,51 @@ _install_operators(Tensor)
 
 # Used by array_ops.transpose with unknown rank.
 _ = builtins
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None):
+    with name_scope(name, "clip_by_value", [t]):
+        t = convert_to_tensor(t)
+        return maximum(minimum(t, clip_value_max), clip_value_min)
+
+
+def global_norm(t_list, name=None):
+    with name_scope(name, "global_norm", t_list):
+        sq = [reduce_sum(square(convert_to_tensor(t))) for t in t_list if t is not None]
+        return sqrt(add_n(sq))
+
+
+def clip_by_norm(t, clip_norm, axes=None, name=None):
+    with name_scope(name, "clip_by_norm", [t]):
+        t = convert_to_tensor(t)
+        l2 = sqrt(reduce_sum(square(t), axes, keepdims=True))
+        c = convert_to_tensor(clip_norm, dtype=t.dtype)
+        return t * c / maximum(l2, c)
+
+
+def clip_by_global_norm(t_list, clip_norm, use_norm=None, name=None):
+    with name_scope(name, "clip_by_global_norm", t_list):
+        norm = use_norm if use_norm is not None else global_norm(t_list)
+        c = convert_to_tensor(clip_norm, dtype=norm.dtype)
+        scale = c / maximum(norm, c)
+        out = []
+        for t in t_list:
+            if t is None:
+                out.append(None)
+            else:
+                t = convert_to_tensor(t)
+                out.append(t * array_ops.cast(scale, t.dtype))
+        return out, norm
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None, keep_dims=None):  # noqa: A002
+    keep = bool(keepdims if keepdims is not None else keep_dims)
+    with name_scope(name, "norm", [tensor]):
+        t = convert_to_tensor(tensor)
+        if ord in ("euclidean", 2, 2.0, "fro"):
+            return sqrt(reduce_sum(square(t), axis, keepdims=keep))
+        if ord == 1:
+            return reduce_sum(abs(t), axis, keepdims=keep)
+        if ord == np.inf:
+            return reduce_max(abs(t), axis, keepdims=keep)
+        raise ValueError("norm: unsupported ord %r" % (ord,))

@@ -194,3 +194,12 @@ def in_top_k(predictions, targets, k, name=None):
     with name_scope(name, "in_top_k", [predictions, targets]):
         t = convert_to_tensor(targets)
         return math_ops.equal(math_ops.argmax(predictions, 1, output_type=t.dtype), t)
+
+
+def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_indices=True,
+                     max_norm=None):
+    if isinstance(params, (list, tuple)):
+        if len(params) != 1:
+            raise NotImplementedError("embedding_lookup over sharded params")
+        params = params[0]
+    return array_ops.gather(params, ids, name=name or "embedding_lookup")

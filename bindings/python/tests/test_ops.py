@@ -313,3 +313,27 @@ def test_float64_and_int64_paths():
     np.testing.assert_allclose(run(tf.reduce_sum(a * 2)), (a * 2).sum(), rtol=1e-12)
     i = I.astype(np.int64)
     np.testing.assert_array_equal(run(tf.add(i, i)), i + i)
+
+
+def test_pad_segments_stitch_permutation():
+    np.testing.assert_array_equal(run(tf.pad(A, [[1, 0], [0, 2]])), np.pad(A, [[1, 0], [0, 2]]))
+    ids = np.array([0, 2, 0], np.int32)
+    want = np.zeros((3, 4), np.float32)
+    np.add.at(want, ids, A)
+    np.testing.assert_allclose(run(tf.unsorted_segment_sum(A, ids, 3)), want, rtol=1e-6)
+    r = run(tf.dynamic_stitch([[0, 2], [1]], [[1.0, 3.0], [2.0]]))
+    np.testing.assert_array_equal(r, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(run(tf.invert_permutation([2, 0, 1])), [1, 2, 0])
+    np.testing.assert_array_equal(run(tf.nn.embedding_lookup(A, [1, 1, 0])), A[[1, 1, 0]])
+
+
+def test_clipping_and_norms():
+    np.testing.assert_allclose(run(tf.clip_by_value(A, -0.5, 0.5)), np.clip(A, -0.5, 0.5))
+    n = np.sqrt((A ** 2).sum())
+    np.testing.assert_allclose(run(tf.norm(A)), n, rtol=1e-5)
+    np.testing.assert_allclose(run(tf.global_norm([A, B])),
+                               np.sqrt((A ** 2).sum() + (B ** 2).sum()), rtol=1e-5)
+    np.testing.assert_allclose(run(tf.clip_by_norm(A, 1.0)), A / n, rtol=1e-5)
+    clipped, gn = run(tf.clip_by_global_norm([A, B], 1.0))
+    total = np.sqrt((A ** 2).sum() + (B ** 2).sum())
+    np.testing.assert_allclose(clipped[0], A / total, rtol=1e-5)
