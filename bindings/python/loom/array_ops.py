@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 
 from . import dtypes as _dtypes
-from .framework import (Tensor, TensorShape, as_shape, attr_bool, attr_int, attr_ints,
+from .framework import (Tensor, TensorShape, as_shape, attr_int, attr_ints,
                         attr_shape, attr_tensor, attr_type, convert_to_tensor, get_default_graph,
                         get_seed, make_op, make_op1, name_scope)
 

@@ -1156,6 +1156,20 @@ static loom_tensor* feed_tensor(CallableObject* self, int i, PyObject* v) {
 
 #define SMALL_N 8
 
+/* Whether a result shares memory with a fed array: it is then copied, so the
+ * caller's array and the result stay independent (as in TensorFlow). */
+static int aliases_feed(loom_tensor* out, loom_tensor* const* feeds, int nf) {
+  const char* d = (const char*)loom_tensor_data(out);
+  size_t n = loom_tensor_byte_size(out);
+  if (d == NULL || n == 0) return 0;
+  for (int i = 0; i < nf; ++i) {
+    const char* f = (const char*)loom_tensor_data(feeds[i]);
+    size_t fn = loom_tensor_byte_size(feeds[i]);
+    if (f != NULL && d < f + fn && f < d + n) return 1;
+  }
+  return 0;
+}
+
 /* Runs with feed values taken from `values`: a dict (its values in insertion
  * order) or a sequence. */
 static PyObject* Callable_call_impl(CallableObject* self, PyObject* values) {
@@ -1219,13 +1233,13 @@ static PyObject* Callable_call_impl(CallableObject* self, PyObject* values) {
     }
   }
   if (self->unwrap) {
-    result = array_from_tensor(outs[0], self->fetch_copy[0]);
+    result = array_from_tensor(outs[0], self->fetch_copy[0] || aliases_feed(outs[0], feeds, nf));
   } else {
     result = PyTuple_New(nr);
     int i = 0;
     if (result != NULL) {
       for (; i < nr; ++i) {
-        PyObject* a = array_from_tensor(outs[i], self->fetch_copy[i]);
+        PyObject* a = array_from_tensor(outs[i], self->fetch_copy[i] || aliases_feed(outs[i], feeds, nf));
         if (a == NULL) break;
         PyTuple_SET_ITEM(result, i, a);
       }

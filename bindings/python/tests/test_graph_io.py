@@ -10,7 +10,7 @@ import loom as tf
 def test_graphdef_round_trip_runs_the_same():
     x = tf.placeholder(tf.float32, [None, 2], name="x")
     w = tf.constant([[1.0], [2.0]], name="w")
-    y = tf.nn.relu(tf.matmul(x, w), name="y")
+    tf.nn.relu(tf.matmul(x, w), name="y")
     gd = tf.get_default_graph().as_graph_def()
     assert isinstance(gd, tf.GraphDef) and len(gd.SerializeToString()) > 0
     text = str(gd)

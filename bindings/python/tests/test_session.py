@@ -193,3 +193,14 @@ def test_concurrent_runs_from_threads():
         for t in ts:
             t.join()
     assert errors_seen == []
+
+
+def test_results_never_alias_fed_arrays():
+    x = tf.placeholder(tf.float32, [3])
+    y = tf.identity(x)
+    v = np.arange(3, dtype=np.float32)
+    with tf.Session() as s:
+        r = s.run(y, {x: v})
+        r2, r3 = s.run([y, tf.reshape(x, [3])], {x: v})
+    v[0] = 99.0
+    assert r[0] == 0.0 and r2[0] == 0.0 and r3[0] == 0.0
