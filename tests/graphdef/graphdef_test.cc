@@ -571,3 +571,26 @@ TEST_F(GraphDefTest, NullArgumentsAreInvalidArgument) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(OpSchema, DescribesInputsOutputsAndAttrs) {
+  char* s = loom_op_type_schema("ConcatV2");
+  ASSERT_NE(s, nullptr);
+  std::string schema(s);
+  loom_string_free(s);
+  EXPECT_TRUE(Contains(schema, "op ConcatV2\n")) << schema;
+  EXPECT_TRUE(Contains(schema, "input values N*T\n")) << schema;
+  EXPECT_TRUE(Contains(schema, "input axis Tidx\n")) << schema;
+  EXPECT_TRUE(Contains(schema, "output output T\n")) << schema;
+  EXPECT_TRUE(Contains(schema, "attr N int 0 min=2\n")) << schema;
+  EXPECT_TRUE(Contains(schema, "attr Tidx type 1 allowed=int32,int64\n")) << schema;
+  s = loom_op_type_schema("VariableV2");
+  ASSERT_NE(s, nullptr);
+  EXPECT_TRUE(Contains(s, "stateful 1\noutput ref dtype ref\n")) << s;
+  loom_string_free(s);
+  EXPECT_EQ(loom_op_type_schema("NoSuchOp"), nullptr);
+  EXPECT_EQ(loom_op_type_schema(nullptr), nullptr);
+}
+
+}  // namespace
