@@ -331,6 +331,56 @@ func AssignSub(scope *Scope, ref loom.Output, value loom.Output, optional ...Ass
 	return
 }
 
+// AvgPoolAttr is an optional attribute of AvgPool.
+type AvgPoolAttr func(optionalAttr)
+
+// AvgPoolDataFormat sets the optional data_format attribute of AvgPool.
+func AvgPoolDataFormat(value string) AvgPoolAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// AvgPool adds a AvgPool op (inputs: value; outputs: output), with TensorFlow's semantics.
+func AvgPool(scope *Scope, value loom.Output, ksize []int64, strides []int64, padding string, optional ...AvgPoolAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"ksize": ksize, "strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "AvgPool", Input: []loom.Input{value}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
+// AvgPoolGradAttr is an optional attribute of AvgPoolGrad.
+type AvgPoolGradAttr func(optionalAttr)
+
+// AvgPoolGradDataFormat sets the optional data_format attribute of AvgPoolGrad.
+func AvgPoolGradDataFormat(value string) AvgPoolGradAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// AvgPoolGrad adds a AvgPoolGrad op (inputs: orig_input_shape, grad; outputs: output), with TensorFlow's semantics.
+func AvgPoolGrad(scope *Scope, origInputShape loom.Output, grad loom.Output, ksize []int64, strides []int64, padding string, optional ...AvgPoolGradAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"ksize": ksize, "strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "AvgPoolGrad", Input: []loom.Input{origInputShape, grad}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
 // BatchMatMulAttr is an optional attribute of BatchMatMul.
 type BatchMatMulAttr func(optionalAttr)
 
@@ -559,6 +609,126 @@ func ConcatV2(scope *Scope, values []loom.Output, axis loom.Output) (output_ loo
 	return
 }
 
+// Conv2DAttr is an optional attribute of Conv2D.
+type Conv2DAttr func(optionalAttr)
+
+// Conv2DUseCudnnOnGpu sets the optional use_cudnn_on_gpu attribute of Conv2D.
+func Conv2DUseCudnnOnGpu(value bool) Conv2DAttr {
+	return func(m optionalAttr) { m["use_cudnn_on_gpu"] = value }
+}
+
+// Conv2DExplicitPaddings sets the optional explicit_paddings attribute of Conv2D.
+func Conv2DExplicitPaddings(value []int64) Conv2DAttr {
+	return func(m optionalAttr) { m["explicit_paddings"] = value }
+}
+
+// Conv2DDataFormat sets the optional data_format attribute of Conv2D.
+func Conv2DDataFormat(value string) Conv2DAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// Conv2DDilations sets the optional dilations attribute of Conv2D.
+func Conv2DDilations(value []int64) Conv2DAttr {
+	return func(m optionalAttr) { m["dilations"] = value }
+}
+
+// Conv2D adds a Conv2D op (inputs: input, filter; outputs: output), with TensorFlow's semantics.
+func Conv2D(scope *Scope, input loom.Output, filter loom.Output, strides []int64, padding string, optional ...Conv2DAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "Conv2D", Input: []loom.Input{input, filter}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
+// Conv2DBackpropFilterAttr is an optional attribute of Conv2DBackpropFilter.
+type Conv2DBackpropFilterAttr func(optionalAttr)
+
+// Conv2DBackpropFilterUseCudnnOnGpu sets the optional use_cudnn_on_gpu attribute of Conv2DBackpropFilter.
+func Conv2DBackpropFilterUseCudnnOnGpu(value bool) Conv2DBackpropFilterAttr {
+	return func(m optionalAttr) { m["use_cudnn_on_gpu"] = value }
+}
+
+// Conv2DBackpropFilterExplicitPaddings sets the optional explicit_paddings attribute of Conv2DBackpropFilter.
+func Conv2DBackpropFilterExplicitPaddings(value []int64) Conv2DBackpropFilterAttr {
+	return func(m optionalAttr) { m["explicit_paddings"] = value }
+}
+
+// Conv2DBackpropFilterDataFormat sets the optional data_format attribute of Conv2DBackpropFilter.
+func Conv2DBackpropFilterDataFormat(value string) Conv2DBackpropFilterAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// Conv2DBackpropFilterDilations sets the optional dilations attribute of Conv2DBackpropFilter.
+func Conv2DBackpropFilterDilations(value []int64) Conv2DBackpropFilterAttr {
+	return func(m optionalAttr) { m["dilations"] = value }
+}
+
+// Conv2DBackpropFilter adds a Conv2DBackpropFilter op (inputs: input, filter_sizes, out_backprop; outputs: output), with TensorFlow's semantics.
+func Conv2DBackpropFilter(scope *Scope, input loom.Output, filterSizes loom.Output, outBackprop loom.Output, strides []int64, padding string, optional ...Conv2DBackpropFilterAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "Conv2DBackpropFilter", Input: []loom.Input{input, filterSizes, outBackprop}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
+// Conv2DBackpropInputAttr is an optional attribute of Conv2DBackpropInput.
+type Conv2DBackpropInputAttr func(optionalAttr)
+
+// Conv2DBackpropInputUseCudnnOnGpu sets the optional use_cudnn_on_gpu attribute of Conv2DBackpropInput.
+func Conv2DBackpropInputUseCudnnOnGpu(value bool) Conv2DBackpropInputAttr {
+	return func(m optionalAttr) { m["use_cudnn_on_gpu"] = value }
+}
+
+// Conv2DBackpropInputExplicitPaddings sets the optional explicit_paddings attribute of Conv2DBackpropInput.
+func Conv2DBackpropInputExplicitPaddings(value []int64) Conv2DBackpropInputAttr {
+	return func(m optionalAttr) { m["explicit_paddings"] = value }
+}
+
+// Conv2DBackpropInputDataFormat sets the optional data_format attribute of Conv2DBackpropInput.
+func Conv2DBackpropInputDataFormat(value string) Conv2DBackpropInputAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// Conv2DBackpropInputDilations sets the optional dilations attribute of Conv2DBackpropInput.
+func Conv2DBackpropInputDilations(value []int64) Conv2DBackpropInputAttr {
+	return func(m optionalAttr) { m["dilations"] = value }
+}
+
+// Conv2DBackpropInput adds a Conv2DBackpropInput op (inputs: input_sizes, filter, out_backprop; outputs: output), with TensorFlow's semantics.
+func Conv2DBackpropInput(scope *Scope, inputSizes loom.Output, filter loom.Output, outBackprop loom.Output, strides []int64, padding string, optional ...Conv2DBackpropInputAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "Conv2DBackpropInput", Input: []loom.Input{inputSizes, filter, outBackprop}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
 // Cos adds a Cos op (inputs: x; outputs: y), with TensorFlow's semantics.
 func Cos(scope *Scope, x loom.Output) (y loom.Output) {
 	if scope.Err() != nil {
@@ -737,6 +907,256 @@ func FloorMod(scope *Scope, x loom.Output, y loom.Output) (z loom.Output) {
 		return
 	}
 	z = op.Output(0)
+	return
+}
+
+// FusedBatchNormAttr is an optional attribute of FusedBatchNorm.
+type FusedBatchNormAttr func(optionalAttr)
+
+// FusedBatchNormEpsilon sets the optional epsilon attribute of FusedBatchNorm.
+func FusedBatchNormEpsilon(value float32) FusedBatchNormAttr {
+	return func(m optionalAttr) { m["epsilon"] = value }
+}
+
+// FusedBatchNormExponentialAvgFactor sets the optional exponential_avg_factor attribute of FusedBatchNorm.
+func FusedBatchNormExponentialAvgFactor(value float32) FusedBatchNormAttr {
+	return func(m optionalAttr) { m["exponential_avg_factor"] = value }
+}
+
+// FusedBatchNormDataFormat sets the optional data_format attribute of FusedBatchNorm.
+func FusedBatchNormDataFormat(value string) FusedBatchNormAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// FusedBatchNormIsTraining sets the optional is_training attribute of FusedBatchNorm.
+func FusedBatchNormIsTraining(value bool) FusedBatchNormAttr {
+	return func(m optionalAttr) { m["is_training"] = value }
+}
+
+// FusedBatchNorm adds a FusedBatchNorm op (inputs: x, scale, offset, mean, variance; outputs: y, batch_mean, batch_variance, reserve_space_1, reserve_space_2), with TensorFlow's semantics.
+func FusedBatchNorm(scope *Scope, x loom.Output, scale loom.Output, offset loom.Output, mean loom.Output, variance loom.Output, optional ...FusedBatchNormAttr) (y loom.Output, batchMean loom.Output, batchVariance loom.Output, reserveSpace1 loom.Output, reserveSpace2 loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "FusedBatchNorm", Input: []loom.Input{x, scale, offset, mean, variance}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	y = op.Output(0)
+	batchMean = op.Output(1)
+	batchVariance = op.Output(2)
+	reserveSpace1 = op.Output(3)
+	reserveSpace2 = op.Output(4)
+	return
+}
+
+// FusedBatchNormGradAttr is an optional attribute of FusedBatchNormGrad.
+type FusedBatchNormGradAttr func(optionalAttr)
+
+// FusedBatchNormGradEpsilon sets the optional epsilon attribute of FusedBatchNormGrad.
+func FusedBatchNormGradEpsilon(value float32) FusedBatchNormGradAttr {
+	return func(m optionalAttr) { m["epsilon"] = value }
+}
+
+// FusedBatchNormGradDataFormat sets the optional data_format attribute of FusedBatchNormGrad.
+func FusedBatchNormGradDataFormat(value string) FusedBatchNormGradAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// FusedBatchNormGradIsTraining sets the optional is_training attribute of FusedBatchNormGrad.
+func FusedBatchNormGradIsTraining(value bool) FusedBatchNormGradAttr {
+	return func(m optionalAttr) { m["is_training"] = value }
+}
+
+// FusedBatchNormGrad adds a FusedBatchNormGrad op (inputs: y_backprop, x, scale, reserve_space_1, reserve_space_2; outputs: x_backprop, scale_backprop, offset_backprop, reserve_space_3, reserve_space_4), with TensorFlow's semantics.
+func FusedBatchNormGrad(scope *Scope, yBackprop loom.Output, x loom.Output, scale loom.Output, reserveSpace1 loom.Output, reserveSpace2 loom.Output, optional ...FusedBatchNormGradAttr) (xBackprop loom.Output, scaleBackprop loom.Output, offsetBackprop loom.Output, reserveSpace3 loom.Output, reserveSpace4 loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "FusedBatchNormGrad", Input: []loom.Input{yBackprop, x, scale, reserveSpace1, reserveSpace2}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	xBackprop = op.Output(0)
+	scaleBackprop = op.Output(1)
+	offsetBackprop = op.Output(2)
+	reserveSpace3 = op.Output(3)
+	reserveSpace4 = op.Output(4)
+	return
+}
+
+// FusedBatchNormGradV2Attr is an optional attribute of FusedBatchNormGradV2.
+type FusedBatchNormGradV2Attr func(optionalAttr)
+
+// FusedBatchNormGradV2Epsilon sets the optional epsilon attribute of FusedBatchNormGradV2.
+func FusedBatchNormGradV2Epsilon(value float32) FusedBatchNormGradV2Attr {
+	return func(m optionalAttr) { m["epsilon"] = value }
+}
+
+// FusedBatchNormGradV2DataFormat sets the optional data_format attribute of FusedBatchNormGradV2.
+func FusedBatchNormGradV2DataFormat(value string) FusedBatchNormGradV2Attr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// FusedBatchNormGradV2IsTraining sets the optional is_training attribute of FusedBatchNormGradV2.
+func FusedBatchNormGradV2IsTraining(value bool) FusedBatchNormGradV2Attr {
+	return func(m optionalAttr) { m["is_training"] = value }
+}
+
+// FusedBatchNormGradV2 adds a FusedBatchNormGradV2 op (inputs: y_backprop, x, scale, reserve_space_1, reserve_space_2; outputs: x_backprop, scale_backprop, offset_backprop, reserve_space_3, reserve_space_4), with TensorFlow's semantics.
+func FusedBatchNormGradV2(scope *Scope, yBackprop loom.Output, x loom.Output, scale loom.Output, reserveSpace1 loom.Output, reserveSpace2 loom.Output, optional ...FusedBatchNormGradV2Attr) (xBackprop loom.Output, scaleBackprop loom.Output, offsetBackprop loom.Output, reserveSpace3 loom.Output, reserveSpace4 loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "FusedBatchNormGradV2", Input: []loom.Input{yBackprop, x, scale, reserveSpace1, reserveSpace2}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	xBackprop = op.Output(0)
+	scaleBackprop = op.Output(1)
+	offsetBackprop = op.Output(2)
+	reserveSpace3 = op.Output(3)
+	reserveSpace4 = op.Output(4)
+	return
+}
+
+// FusedBatchNormGradV3Attr is an optional attribute of FusedBatchNormGradV3.
+type FusedBatchNormGradV3Attr func(optionalAttr)
+
+// FusedBatchNormGradV3Epsilon sets the optional epsilon attribute of FusedBatchNormGradV3.
+func FusedBatchNormGradV3Epsilon(value float32) FusedBatchNormGradV3Attr {
+	return func(m optionalAttr) { m["epsilon"] = value }
+}
+
+// FusedBatchNormGradV3DataFormat sets the optional data_format attribute of FusedBatchNormGradV3.
+func FusedBatchNormGradV3DataFormat(value string) FusedBatchNormGradV3Attr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// FusedBatchNormGradV3IsTraining sets the optional is_training attribute of FusedBatchNormGradV3.
+func FusedBatchNormGradV3IsTraining(value bool) FusedBatchNormGradV3Attr {
+	return func(m optionalAttr) { m["is_training"] = value }
+}
+
+// FusedBatchNormGradV3 adds a FusedBatchNormGradV3 op (inputs: y_backprop, x, scale, reserve_space_1, reserve_space_2, reserve_space_3; outputs: x_backprop, scale_backprop, offset_backprop, reserve_space_4, reserve_space_5), with TensorFlow's semantics.
+func FusedBatchNormGradV3(scope *Scope, yBackprop loom.Output, x loom.Output, scale loom.Output, reserveSpace1 loom.Output, reserveSpace2 loom.Output, reserveSpace3 loom.Output, optional ...FusedBatchNormGradV3Attr) (xBackprop loom.Output, scaleBackprop loom.Output, offsetBackprop loom.Output, reserveSpace4 loom.Output, reserveSpace5 loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "FusedBatchNormGradV3", Input: []loom.Input{yBackprop, x, scale, reserveSpace1, reserveSpace2, reserveSpace3}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	xBackprop = op.Output(0)
+	scaleBackprop = op.Output(1)
+	offsetBackprop = op.Output(2)
+	reserveSpace4 = op.Output(3)
+	reserveSpace5 = op.Output(4)
+	return
+}
+
+// FusedBatchNormV2Attr is an optional attribute of FusedBatchNormV2.
+type FusedBatchNormV2Attr func(optionalAttr)
+
+// FusedBatchNormV2Epsilon sets the optional epsilon attribute of FusedBatchNormV2.
+func FusedBatchNormV2Epsilon(value float32) FusedBatchNormV2Attr {
+	return func(m optionalAttr) { m["epsilon"] = value }
+}
+
+// FusedBatchNormV2ExponentialAvgFactor sets the optional exponential_avg_factor attribute of FusedBatchNormV2.
+func FusedBatchNormV2ExponentialAvgFactor(value float32) FusedBatchNormV2Attr {
+	return func(m optionalAttr) { m["exponential_avg_factor"] = value }
+}
+
+// FusedBatchNormV2DataFormat sets the optional data_format attribute of FusedBatchNormV2.
+func FusedBatchNormV2DataFormat(value string) FusedBatchNormV2Attr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// FusedBatchNormV2IsTraining sets the optional is_training attribute of FusedBatchNormV2.
+func FusedBatchNormV2IsTraining(value bool) FusedBatchNormV2Attr {
+	return func(m optionalAttr) { m["is_training"] = value }
+}
+
+// FusedBatchNormV2 adds a FusedBatchNormV2 op (inputs: x, scale, offset, mean, variance; outputs: y, batch_mean, batch_variance, reserve_space_1, reserve_space_2), with TensorFlow's semantics.
+func FusedBatchNormV2(scope *Scope, x loom.Output, scale loom.Output, offset loom.Output, mean loom.Output, variance loom.Output, optional ...FusedBatchNormV2Attr) (y loom.Output, batchMean loom.Output, batchVariance loom.Output, reserveSpace1 loom.Output, reserveSpace2 loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "FusedBatchNormV2", Input: []loom.Input{x, scale, offset, mean, variance}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	y = op.Output(0)
+	batchMean = op.Output(1)
+	batchVariance = op.Output(2)
+	reserveSpace1 = op.Output(3)
+	reserveSpace2 = op.Output(4)
+	return
+}
+
+// FusedBatchNormV3Attr is an optional attribute of FusedBatchNormV3.
+type FusedBatchNormV3Attr func(optionalAttr)
+
+// FusedBatchNormV3Epsilon sets the optional epsilon attribute of FusedBatchNormV3.
+func FusedBatchNormV3Epsilon(value float32) FusedBatchNormV3Attr {
+	return func(m optionalAttr) { m["epsilon"] = value }
+}
+
+// FusedBatchNormV3ExponentialAvgFactor sets the optional exponential_avg_factor attribute of FusedBatchNormV3.
+func FusedBatchNormV3ExponentialAvgFactor(value float32) FusedBatchNormV3Attr {
+	return func(m optionalAttr) { m["exponential_avg_factor"] = value }
+}
+
+// FusedBatchNormV3DataFormat sets the optional data_format attribute of FusedBatchNormV3.
+func FusedBatchNormV3DataFormat(value string) FusedBatchNormV3Attr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// FusedBatchNormV3IsTraining sets the optional is_training attribute of FusedBatchNormV3.
+func FusedBatchNormV3IsTraining(value bool) FusedBatchNormV3Attr {
+	return func(m optionalAttr) { m["is_training"] = value }
+}
+
+// FusedBatchNormV3 adds a FusedBatchNormV3 op (inputs: x, scale, offset, mean, variance; outputs: y, batch_mean, batch_variance, reserve_space_1, reserve_space_2, reserve_space_3), with TensorFlow's semantics.
+func FusedBatchNormV3(scope *Scope, x loom.Output, scale loom.Output, offset loom.Output, mean loom.Output, variance loom.Output, optional ...FusedBatchNormV3Attr) (y loom.Output, batchMean loom.Output, batchVariance loom.Output, reserveSpace1 loom.Output, reserveSpace2 loom.Output, reserveSpace3 loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "FusedBatchNormV3", Input: []loom.Input{x, scale, offset, mean, variance}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	y = op.Output(0)
+	batchMean = op.Output(1)
+	batchVariance = op.Output(2)
+	reserveSpace1 = op.Output(3)
+	reserveSpace2 = op.Output(4)
+	reserveSpace3 = op.Output(5)
 	return
 }
 
@@ -1009,6 +1429,91 @@ func Max(scope *Scope, input loom.Output, reductionIndices loom.Output, optional
 		a(attrs)
 	}
 	op := scope.AddOperation(loom.OpSpec{Type: "Max", Input: []loom.Input{input, reductionIndices}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
+// MaxPoolAttr is an optional attribute of MaxPool.
+type MaxPoolAttr func(optionalAttr)
+
+// MaxPoolExplicitPaddings sets the optional explicit_paddings attribute of MaxPool.
+func MaxPoolExplicitPaddings(value []int64) MaxPoolAttr {
+	return func(m optionalAttr) { m["explicit_paddings"] = value }
+}
+
+// MaxPoolDataFormat sets the optional data_format attribute of MaxPool.
+func MaxPoolDataFormat(value string) MaxPoolAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// MaxPool adds a MaxPool op (inputs: input; outputs: output), with TensorFlow's semantics.
+func MaxPool(scope *Scope, input loom.Output, ksize []int64, strides []int64, padding string, optional ...MaxPoolAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"ksize": ksize, "strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "MaxPool", Input: []loom.Input{input}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
+// MaxPoolGradAttr is an optional attribute of MaxPoolGrad.
+type MaxPoolGradAttr func(optionalAttr)
+
+// MaxPoolGradExplicitPaddings sets the optional explicit_paddings attribute of MaxPoolGrad.
+func MaxPoolGradExplicitPaddings(value []int64) MaxPoolGradAttr {
+	return func(m optionalAttr) { m["explicit_paddings"] = value }
+}
+
+// MaxPoolGradDataFormat sets the optional data_format attribute of MaxPoolGrad.
+func MaxPoolGradDataFormat(value string) MaxPoolGradAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// MaxPoolGrad adds a MaxPoolGrad op (inputs: orig_input, orig_output, grad; outputs: output), with TensorFlow's semantics.
+func MaxPoolGrad(scope *Scope, origInput loom.Output, origOutput loom.Output, grad loom.Output, ksize []int64, strides []int64, padding string, optional ...MaxPoolGradAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"ksize": ksize, "strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "MaxPoolGrad", Input: []loom.Input{origInput, origOutput, grad}, Attrs: attrs})
+	if op == nil {
+		return
+	}
+	output_ = op.Output(0)
+	return
+}
+
+// MaxPoolGradGradAttr is an optional attribute of MaxPoolGradGrad.
+type MaxPoolGradGradAttr func(optionalAttr)
+
+// MaxPoolGradGradDataFormat sets the optional data_format attribute of MaxPoolGradGrad.
+func MaxPoolGradGradDataFormat(value string) MaxPoolGradGradAttr {
+	return func(m optionalAttr) { m["data_format"] = value }
+}
+
+// MaxPoolGradGrad adds a MaxPoolGradGrad op (inputs: orig_input, orig_output, grad; outputs: output), with TensorFlow's semantics.
+func MaxPoolGradGrad(scope *Scope, origInput loom.Output, origOutput loom.Output, grad loom.Output, ksize []int64, strides []int64, padding string, optional ...MaxPoolGradGradAttr) (output_ loom.Output) {
+	if scope.Err() != nil {
+		return
+	}
+	attrs := map[string]interface{}{"ksize": ksize, "strides": strides, "padding": padding}
+	for _, a := range optional {
+		a(attrs)
+	}
+	op := scope.AddOperation(loom.OpSpec{Type: "MaxPoolGradGrad", Input: []loom.Input{origInput, origOutput, grad}, Attrs: attrs})
 	if op == nil {
 		return
 	}
