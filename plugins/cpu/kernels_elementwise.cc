@@ -213,9 +213,18 @@ loom_status* Binary(loom_kernel_context* c) {
     return InvalidArgument("both inputs must have the same dtype, got ", DtypeName(a.dtype),
                            " and ", DtypeName(b.dtype));
   }
+  // Same shapes (the common case) need no broadcast plan: one flat row.
   Broadcast bc;
-  const Tensor* in[2] = {&a, &b};
-  LOOM_CPU_RETURN_IF_ERROR(bc.Init(in, 2));
+  if (a.same_shape(b)) {
+    bc.num_inputs = 2;
+    bc.out = a.shape();
+    bc.rank = 1;
+    bc.dims[0] = a.size;
+    bc.strides[0][0] = bc.strides[1][0] = 1;
+  } else {
+    const Tensor* in[2] = {&a, &b};
+    LOOM_CPU_RETURN_IF_ERROR(bc.Init(in, 2));
+  }
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     using R = std::conditional_t<kBoolOut, bool, T>;
