@@ -1,4 +1,6 @@
 /* loom — the command line: devices, plugins, ops, version. Uses only loom.h. */
+#define _DEFAULT_SOURCE
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +51,67 @@ static int cmd_ops(void) {
   return 0;
 }
 
+/* Loads a plugin, prints what it registered, and optionally runs the
+ * conformance suite binary against its device types. */
+static int cmd_plugin_check(int argc, char** argv) {
+  const char* path = argv[2];
+  loom_status* s = loom_plugin_load(path);
+  if (s) {
+    fprintf(stderr, "refused: %s: %s\n", loom_code_name(loom_status_code(s)), loom_status_message(s));
+    loom_status_free(s);
+    return 1;
+  }
+  char resolved[4096];
+  const char* real = realpath(path, resolved) ? resolved : path;
+  for (int i = 0; i < loom_plugin_count(); ++i) {
+    loom_plugin_record r;
+    memset(&r, 0, sizeof(r));
+    r.struct_size = sizeof(r);
+    if ((s = loom_plugin_get(i, &r))) {
+      loom_status_free(s);
+      continue;
+    }
+    if (strcmp(r.path, real) == 0)
+      printf("plugin %s version %s, built for plugin ABI %d.%d (this Loom: %s)\n", r.name, r.version,
+             r.abi_major, r.abi_minor, loom_version());
+  }
+  char types[1024] = "";
+  printf("devices:\n");
+  for (int i = 0; i < loom_device_count(); ++i) {
+    const char* owner = loom_device_plugin_path(i);
+    if (!owner || strcmp(owner, real) != 0) continue;
+    printf("  %s\n", loom_device_name(i));
+    if (!strstr(types, loom_device_type(i)) && strlen(types) + strlen(loom_device_type(i)) + 2 < sizeof(types)) {
+      if (types[0]) strcat(types, ",");
+      strcat(types, loom_device_type(i));
+    }
+  }
+  printf("kernels:\n");
+  int nk = 0;
+  for (int i = 0; i < loom_kernel_count(); ++i) {
+    loom_kernel_record k;
+    memset(&k, 0, sizeof(k));
+    k.struct_size = sizeof(k);
+    if ((s = loom_kernel_get(i, &k))) {
+      loom_status_free(s);
+      continue;
+    }
+    if (strcmp(k.plugin_path, real) != 0) continue;
+    printf("  %-32s on %-10s priority %d\n", k.op_type, k.device_type, k.priority);
+    nk++;
+  }
+  printf("%d kernels\n", nk);
+  if (argc >= 5 && strcmp(argv[3], "--conformance") == 0) {
+    /* The conformance suite finds devices by type; LOOM_PLUGIN_PATH makes it load this plugin. */
+    char cmd[8192];
+    snprintf(cmd, sizeof(cmd), "LOOM_PLUGIN_PATH='%s' LOOM_CONFORMANCE_DEVICES='%s' '%s'", real, types, argv[4]);
+    printf("running conformance: %s\n", cmd);
+    int rc = system(cmd);
+    return rc == 0 ? 0 : 1;
+  }
+  return 0;
+}
+
 static void usage(void) {
   fprintf(stderr,
           "usage: loom <command>\n"
@@ -56,6 +119,8 @@ static void usage(void) {
           "  plugins            list plugins found (path, version, ABI, status)\n"
           "  ops                list registered ops and the device types with kernels\n"
           "  load <plugin.so>   load a plugin and report the result\n"
+          "  plugin-check <plugin.so> [--conformance <suite-binary>]\n"
+          "                     load a plugin, list its devices and kernels, run the conformance suite\n"
           "  version            print the library version\n");
 }
 
@@ -72,6 +137,7 @@ int main(int argc, char** argv) {
     printf("%s\n", loom_version());
     return 0;
   }
+  if (strcmp(cmd, "plugin-check") == 0 && argc >= 3) return cmd_plugin_check(argc, argv);
   if (strcmp(cmd, "load") == 0 && argc == 3) {
     loom_status* s = loom_plugin_load(argv[2]);
     if (s) {

@@ -580,4 +580,25 @@ char* loom_op_type_kernel_devices(const char* op_type) {
 }
 void loom_string_free(char* s) { std::free(s); }
 
+int loom_kernel_count(void) { return static_cast<int>(Registry::Get()->AllKernels().size()); }
+
+loom_status* loom_kernel_get(int i, loom_kernel_record* out) {
+  auto all = Registry::Get()->AllKernels();
+  if (i < 0 || i >= static_cast<int>(all.size()))
+    return ToCStatus(OutOfRange("kernel index ", i, " out of range (", all.size(), " kernels)"));
+  if (!out || out->struct_size < offsetof(loom_kernel_record, priority) + sizeof(int))
+    return ToCStatus(InvalidArgument("out is NULL or its struct_size is too small"));
+  const KernelDef* k = all[i];  // never freed: plugins stay loaded
+  out->op_type = k->op_type.c_str();
+  out->device_type = k->device_type.c_str();
+  out->plugin_path = k->plugin ? k->plugin->path.c_str() : "";
+  out->priority = k->priority;
+  return nullptr;
+}
+
+const char* loom_device_plugin_path(int i) {
+  auto d = Registry::Get()->devices();
+  return i >= 0 && i < static_cast<int>(d.size()) && d[i]->plugin ? d[i]->plugin->path.c_str() : nullptr;
+}
+
 }  // extern "C"

@@ -211,6 +211,16 @@ Status NodeBuilder::Finish(Node** out) {
                                  TypeListString(ad.allowed), "}");
       }
     }
+    if (!ad.allowed_strings.empty() && v->kind() == AttrValue::kString) {
+      bool ok = false;
+      std::string allowed;
+      for (const auto& a : ad.allowed_strings) {
+        ok = ok || a == v->s();
+        allowed += StrCat(allowed.empty() ? "" : ", ", "'", a, "'");
+      }
+      if (!ok)
+        return InvalidArgument(who, ": attr '", ad.name, "' is '", v->s(), "', which is not one of {", allowed, "}");
+    }
     if (ad.has_minimum) {
       int64_t got = v->kind() == AttrValue::kInt ? v->i() : static_cast<int64_t>(v->list_size());
       if (got < ad.minimum)

@@ -185,6 +185,13 @@ std::vector<const KernelDef*> Registry::KernelsFor(const std::string& op_type) c
   return out;
 }
 
+std::vector<const KernelDef*> Registry::AllKernels() const {
+  std::lock_guard<std::recursive_mutex> l(mu_);
+  std::vector<const KernelDef*> out;
+  for (const auto& k : kernels_) out.push_back(k.get());
+  return out;
+}
+
 std::vector<PluginRecord> Registry::plugins() const {
   std::lock_guard<std::recursive_mutex> l(mu_);
   std::vector<PluginRecord> out;

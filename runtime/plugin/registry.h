@@ -77,6 +77,8 @@ class Registry {
   std::vector<std::string> KernelDeviceTypes(const std::string& op_type) const;
   // Every kernel registered for op_type (for error messages).
   std::vector<const KernelDef*> KernelsFor(const std::string& op_type) const;
+  // Every kernel, in registration order (stable pointers).
+  std::vector<const KernelDef*> AllKernels() const;
 
   // Loads one plugin (see loom_plugin_load). A second load of a path is a no-op.
   Status LoadPlugin(const std::string& path);

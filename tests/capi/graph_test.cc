@@ -191,3 +191,17 @@ TEST(Version, MentionsTheApiVersion) {
 }
 
 }  // namespace
+
+namespace {
+TEST_F(Graph, StringAttrOutsideItsAllowedSetIsRejected) {
+  loom_output x = Const<float>({1, 2}, {1, 2});
+  loom_output b = Const<float>({2}, {1, 2});
+  loom_op_builder* bld = loom_op_builder_new(g_, "BiasAdd", "bias");
+  loom_op_builder_add_input(bld, x);
+  loom_op_builder_add_input(bld, b);
+  loom_op_builder_set_attr_string(bld, "data_format", "NWHC", 4);
+  std::string err = Take(loom_op_builder_finish(bld, nullptr));
+  EXPECT_NE(err.find("'NWHC'"), std::string::npos) << err;
+  EXPECT_NE(err.find("'NHWC'"), std::string::npos) << err;
+}
+}  // namespace

@@ -24,9 +24,11 @@ class Placement : public GraphTest {
     return {op, 0};
   }
   std::vector<int64_t> CopyStats() {
-    loom_op* op = nullptr;
-    if (!stats_) EXPECT_EQ(TryOp("FakeDevCopyStats", {}, &op, "stats"), "");
-    if (!stats_) stats_ = op;
+    if (!stats_) {
+      loom_op* op = nullptr;
+      EXPECT_EQ(TryOp("FakeDevCopyStats", {}, &op, "stats"), "");
+      stats_ = op;
+    }
     std::vector<TensorPtr> out;
     EXPECT_EQ(Run({{stats_, 0}, {stats_, 1}}, &out), "");
     return {out[0].values<int64_t>()[0], out[1].values<int64_t>()[0]};

@@ -494,6 +494,23 @@ LOOM_API loom_status* loom_model_load(const char* dir, loom_graph* graph,
  * NULL if op_type is not registered. Thread-safe. */
 LOOM_API char* loom_op_type_schema(const char* op_type);
 
+/* ---------------------------------------------------------------- kernels */
+
+/* Every kernel registered by a loaded plugin, in registration order. */
+LOOM_API int loom_kernel_count(void);
+typedef struct loom_kernel_record {
+  size_t struct_size;        /* set by the caller */
+  const char* op_type;       /* borrowed, static lifetime */
+  const char* device_type;   /* borrowed, static lifetime */
+  const char* plugin_path;   /* the plugin that registered it; static lifetime */
+  int priority;
+} loom_kernel_record;
+/* Fills *out; OUT_OF_RANGE for a bad index. Thread-safe. */
+LOOM_API loom_status* loom_kernel_get(int i, loom_kernel_record* out);
+/* The plugin that provides device i (as loom_device_name's order); static
+ * lifetime; NULL if out of range. */
+LOOM_API const char* loom_device_plugin_path(int i);
+
 #ifdef __cplusplus
 }
 #endif
