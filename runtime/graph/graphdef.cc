@@ -732,6 +732,9 @@ Status ImportGraphDef(const void* data, size_t size, const ImportOptions& option
     // Fields TensorFlow has and Loom does not (library, debug_info) are skipped.
     parser.AllowUnknownField(true);
     parser.AllowUnknownExtension(true);
+    // AttrValue -> NameAttrList -> AttrValue nests without bound; the binary
+    // parser stops at 100 levels, the text parser only when told to.
+    parser.SetRecursionLimit(100);
     if (!parser.ParseFromString(std::string(static_cast<const char*>(data), size), &gd))
       return InvalidArgument("GraphDef is not valid protobuf text: ",
                              errors.first.empty() ? std::string("parse error") : errors.first);

@@ -513,6 +513,18 @@ TEST_F(GraphDefTest, GarbageTextIsInvalidArgumentWithALine) {
   EXPECT_TRUE(Contains(err, "line 2")) << err;
 }
 
+TEST_F(GraphDefTest, DeeplyNestedAttrsAreRefusedNotAStackOverflow) {
+  std::string open, close;
+  for (int i = 0; i < 100000; ++i) {
+    open += "attr { key: \"f\" value { func { name: \"g\" ";
+    close += "} } } ";
+  }
+  std::string text = "node { name: \"n\" op: \"NoOp\" attr { key: \"f\" value { func { " + open + close + "} } } }";
+  std::string err = Import(g_, text);
+  EXPECT_TRUE(StartsWith(err, "INVALID_ARGUMENT")) << err.substr(0, 200);
+  EXPECT_EQ(loom_graph_num_ops(g_), 0);
+}
+
 TEST_F(GraphDefTest, EveryTruncationIsAStatusAndLeavesTheGraphUnchanged) {
   BuildMlp();
   std::string pb = Export(g_, LOOM_GRAPHDEF_BINARY);
