@@ -8,6 +8,7 @@ PKGS=(cmake ninja-build g++ ccache pkg-config
       libeigen3-dev libopenblas-dev zlib1g-dev
       libgtest-dev libgmock-dev libbenchmark-dev
       libprotobuf-dev protobuf-compiler golang-go
+      ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
       dataset-fashion-mnist)
 missing=()
 for p in "${PKGS[@]}"; do
@@ -19,4 +20,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 PY=${PYTHON:-python3}
-$PY -c "import numpy, pytest" 2>/dev/null || $PY -m pip install -q numpy pytest
+$PY -c "import numpy, pytest, setuptools" 2>/dev/null || $PY -m pip install -q numpy pytest setuptools

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# The main job: installs dependencies, builds, and trains on Fashion-MNIST
-# (Debian's dataset-fashion-mnist). Arguments go to the training program.
+# The main job: installs dependencies, builds Loom and its Python binding, and
+# trains on Fashion-MNIST (Debian's dataset-fashion-mnist) from Python with a
+# progress bar, then prints the test accuracy. Arguments go to the trainer
+# (python -m loom.examples.fashion_mnist --help).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install_deps.sh
 bash scripts/build.sh
 BUILD=${LOOM_BUILD_DIR:-build}
-exec "$BUILD/bin/mlp" "$@"
+PY=${PYTHON:-python3}
+(cd bindings/python && LOOM_BUILD_DIR="$PWD/../../$BUILD" $PY setup.py -q build_ext --inplace >/dev/null)
+export PYTHONPATH="$PWD/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
+export LOOM_LIBRARY_DIR="$PWD/$BUILD/lib"
+exec $PY -m loom.examples.fashion_mnist "$@"
