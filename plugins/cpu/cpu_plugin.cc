@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "kernels_conv.h"
 
 namespace loom_cpu {
 namespace {
@@ -329,5 +330,6 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
   dev.memory_stats = MemoryStats;
   dev.ext = nullptr;
   LOOM_CPU_RETURN_IF_ERROR(host->register_device(&dev));
+  LOOM_CPU_RETURN_IF_ERROR(RegisterConvKernels(host));
   return RegisterKernels(host);
 }

@@ -1,0 +1,337 @@
+// Gradients of the convolution, pooling and batch-norm ops against central
+// differences, and a small CNN that must learn Fashion-MNIST.
+//
+// Conv and pooling cases run in float64 (their kernels take double): with
+// h = 1e-6 the difference quotient is good to ~1e-9, so atol = rtol = 1e-5
+// flags any wrong formula (same argument as gradient_check_test.cc). The
+// batch-norm ops are float32-only (TensorFlow's signature), so their cases
+// use h = 1e-2 (float rounding of L ~ 1e-6 divided by 2h, plus the O(h^2)
+// truncation of a smooth function) and a 5e-3 tolerance. Each case also runs
+// with every dimension unknown at graph-build time (the run-time shape path).
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "fmnist.h"
+#include "nn.h"
+#include "test_graph.h"
+
+namespace loom_test {
+namespace {
+
+struct Input {
+  std::vector<int64_t> shape;
+  double lo = -1, hi = 1;
+  bool check = true;
+};
+
+using Build = std::function<std::vector<loom_output>(Graph&, const std::vector<loom_output>&)>;
+
+struct Case {
+  std::string label;
+  std::vector<Input> inputs;
+  Build build;
+  loom_dtype dtype = LOOM_DTYPE_DOUBLE;
+  double h = 1e-6, tol = 1e-5;
+};
+
+// Returns "" or the worst mismatch. unknown_dims: placeholders of shape [-1,...].
+std::string Check(const Case& c, bool unknown_dims, uint64_t seed) {
+  Graph g;
+  Rng rng(seed);
+  std::vector<loom_output> xs;
+  std::vector<Value> vals;
+  for (const Input& in : c.inputs) {
+    std::vector<int64_t> ps = in.shape;
+    if (unknown_dims)
+      for (int64_t& d : ps) d = -1;
+    xs.push_back(g.Placeholder(c.dtype, ps));
+    Value v{in.shape, {}, c.dtype};
+    for (int64_t i = 0; i < v.size(); ++i) {
+      double x = rng.Uniform(in.lo, in.hi);
+      if (c.dtype == LOOM_DTYPE_FLOAT) x = static_cast<float>(x);
+      v.data.push_back(x);
+    }
+    vals.push_back(v);
+  }
+  std::vector<loom_output> ys = c.build(g, xs);
+  for (const loom_output& y : ys)
+    if (!y.op) return "building the graph failed";
+  auto feeds = [&](const std::vector<Value>& v) {
+    std::vector<std::pair<loom_output, Value>> f;
+    for (size_t i = 0; i < xs.size(); ++i) f.emplace_back(xs[i], v[i]);
+    return f;
+  };
+  std::vector<Value> y0;
+  std::string err = g.Run(feeds(vals), ys, &y0);
+  if (!err.empty()) return "forward: " + err;
+  std::vector<loom_output> dys;
+  std::vector<Value> ws;
+  for (const Value& y : y0) {
+    Value w{y.shape, {}, c.dtype};
+    for (int64_t i = 0; i < w.size(); ++i) w.data.push_back(rng.Uniform(0.5, 1.5));
+    ws.push_back(w);
+    dys.push_back(g.Const(w));
+  }
+  std::vector<loom_output> dxs;
+  err = g.Gradients(ys, xs, &dxs, dys);
+  if (!err.empty()) return "add_gradients: " + err;
+  std::vector<loom_output> fetch;
+  for (const loom_output& d : dxs)
+    if (d.op) fetch.push_back(d);
+  std::vector<Value> sym;
+  err = g.Run(feeds(vals), fetch, &sym);
+  if (!err.empty()) return "gradient run: " + err;
+  auto loss = [&](const std::vector<Value>& v, double* out) {
+    std::vector<Value> now;
+    std::string e = g.Run(feeds(v), ys, &now);
+    double l = 0;
+    for (size_t k = 0; e.empty() && k < now.size(); ++k)
+      for (size_t j = 0; j < now[k].data.size(); ++j) l += ws[k].data[j] * now[k].data[j];
+    *out = l;
+    return e;
+  };
+  std::string worst;
+  double worst_excess = 0;
+  size_t fetched = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Value* s = dxs[i].op ? &sym[fetched++] : nullptr;
+    if (!c.inputs[i].check) continue;
+    if (s && s->shape != vals[i].shape) return "gradient " + std::to_string(i) + " has the wrong shape";
+    for (int64_t k = 0; k < vals[i].size(); ++k) {
+      std::vector<Value> p = vals, m = vals;
+      p[i].data[k] += c.h;
+      m[i].data[k] -= c.h;
+      double lp, lm;
+      std::string e = loss(p, &lp);
+      if (e.empty()) e = loss(m, &lm);
+      if (!e.empty()) return "perturbed run: " + e;
+      const double num = (lp - lm) / (2 * c.h), got = s ? s->data[k] : 0.0;
+      const double excess = std::fabs(got - num) - c.tol * (1 + std::fabs(num));
+      if (excess > worst_excess) {
+        worst_excess = excess;
+        std::ostringstream os;
+        os << "input " << i << " element " << k << ": symbolic " << got
+           << (s ? "" : " (none)") << ", numerical " << num;
+        worst = os.str();
+      }
+    }
+  }
+  return worst;
+}
+
+void RunCases(const std::vector<Case>& cs) {
+  for (size_t i = 0; i < cs.size(); ++i) {
+    for (bool unknown : {false, true}) {
+      EXPECT_EQ(Check(cs[i], unknown, 101 + i), "")
+          << cs[i].label << (unknown ? " (unknown dims)" : " (static shapes)");
+    }
+  }
+}
+
+AttrSetter ConvAttrs(std::vector<int64_t> strides, const char* padding,
+                     std::vector<int64_t> dilations = {1, 1, 1, 1},
+                     std::vector<int64_t> explicit_pads = {}) {
+  return [=](loom_op_builder* b) {
+    loom_op_builder_set_attr_int_list(b, "strides", strides.data(), 4);
+    loom_op_builder_set_attr_string(b, "padding", padding, std::strlen(padding));
+    loom_op_builder_set_attr_int_list(b, "dilations", dilations.data(), 4);
+    if (!explicit_pads.empty())
+      loom_op_builder_set_attr_int_list(b, "explicit_paddings", explicit_pads.data(), 8);
+  };
+}
+
+AttrSetter PoolAttrs(int64_t k, int64_t s, const char* padding) {
+  return [=](loom_op_builder* b) {
+    const int64_t ks[4] = {1, k, k, 1}, st[4] = {1, s, s, 1};
+    loom_op_builder_set_attr_int_list(b, "ksize", ks, 4);
+    loom_op_builder_set_attr_int_list(b, "strides", st, 4);
+    loom_op_builder_set_attr_string(b, "padding", padding, std::strlen(padding));
+  };
+}
+
+Case Conv2D(const std::string& label, std::vector<int64_t> x, std::vector<int64_t> w,
+            AttrSetter a) {
+  return Case{label, {{x}, {w}}, [a](Graph& g, const std::vector<loom_output>& in) {
+                return std::vector<loom_output>{g.Op("Conv2D", {in[0], in[1]}, a)};
+              }};
+}
+
+TEST(ConvGradients, Conv2DMatchesCentralDifferences) {
+  RunCases({
+      Conv2D("SAME 3x3", {2, 5, 5, 2}, {3, 3, 2, 3}, ConvAttrs({1, 1, 1, 1}, "SAME")),
+      Conv2D("VALID stride 2", {1, 7, 6, 2}, {3, 2, 2, 2}, ConvAttrs({1, 2, 2, 1}, "VALID")),
+      Conv2D("SAME dilation 2", {1, 6, 6, 1}, {3, 3, 1, 2}, ConvAttrs({1, 1, 1, 1}, "SAME", {1, 2, 2, 1})),
+      Conv2D("EXPLICIT", {1, 4, 5, 2}, {2, 3, 2, 2},
+             ConvAttrs({1, 1, 2, 1}, "EXPLICIT", {1, 1, 1, 1}, {0, 0, 1, 0, 2, 1, 0, 0})),
+      Conv2D("1x1", {2, 3, 3, 3}, {1, 1, 3, 2}, ConvAttrs({1, 1, 1, 1}, "VALID")),
+  });
+}
+
+TEST(ConvGradients, BackpropOpsMatchCentralDifferences) {
+  // Second order: the gradients of Conv2DBackpropInput (w.r.t. filter and
+  // out_backprop) and of Conv2DBackpropFilter (w.r.t. input and out_backprop).
+  AttrSetter a = ConvAttrs({1, 2, 1, 1}, "SAME");
+  RunCases({
+      Case{"Conv2DBackpropInput", {{{3, 3, 2, 3}}, {{1, 3, 5, 3}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{
+                 g.Op("Conv2DBackpropInput", {g.Ints({1, 5, 5, 2}), in[0], in[1]}, a)};
+           }},
+      Case{"Conv2DBackpropFilter", {{{1, 5, 5, 2}}, {{1, 3, 5, 3}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{
+                 g.Op("Conv2DBackpropFilter", {in[0], g.Ints({3, 3, 2, 3}), in[1]}, a)};
+           }},
+  });
+}
+
+TEST(ConvGradients, PoolingMatchesCentralDifferences) {
+  auto pool = [](const char* op, std::vector<int64_t> x, int64_t k, int64_t s, const char* p) {
+    AttrSetter a = PoolAttrs(k, s, p);
+    std::string o = op;
+    return Case{o + " " + p, {{x}}, [o, a](Graph& g, const std::vector<loom_output>& in) {
+                  return std::vector<loom_output>{g.Op(o, {in[0]}, a)};
+                }};
+  };
+  AttrSetter a = PoolAttrs(2, 2, "SAME");
+  RunCases({
+      pool("MaxPool", {2, 4, 4, 2}, 2, 2, "VALID"),
+      pool("MaxPool", {1, 5, 5, 2}, 3, 2, "SAME"),
+      pool("AvgPool", {2, 4, 4, 2}, 2, 2, "VALID"),
+      pool("AvgPool", {1, 5, 5, 2}, 3, 2, "SAME"),
+      // The gradient ops: linear in grad, constant in the original tensors.
+      Case{"MaxPoolGrad", {{{1, 5, 5, 2}, -1, 1, false}, {{1, 3, 3, 2}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             loom_output y = g.Op("MaxPool", {in[0]}, a);
+             return std::vector<loom_output>{g.Op("MaxPoolGrad", {in[0], y, in[1]}, a)};
+           }},
+      Case{"MaxPoolGradGrad", {{{1, 5, 5, 2}, -1, 1, false}, {{1, 5, 5, 2}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             loom_output y = g.Op("MaxPool", {in[0]}, a);
+             return std::vector<loom_output>{g.Op("MaxPoolGradGrad", {in[0], y, in[1]}, a)};
+           }},
+      Case{"AvgPoolGrad", {{{1, 3, 3, 2}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{g.Op("AvgPoolGrad", {g.Ints({1, 5, 5, 2}), in[0]}, a)};
+           }},
+  });
+}
+
+TEST(ConvGradients, FusedBatchNormMatchesCentralDifferences) {
+  std::vector<Case> cs;
+  for (const char* op : {"FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3"}) {
+    for (bool training : {true, false}) {
+      std::string o = op;
+      Case c{o + (training ? " training" : " inference"),
+             {{{2, 3, 2, 3}, -2, 2}, {{3}, 0.5, 1.5}, {{3}}, {{3}, -0.5, 0.5, false}, {{3}, 0.5, 1.5, false}},
+             [o, training](Graph& g, const std::vector<loom_output>& in) {
+               std::vector<loom_output> r =
+                   g.OpN(o, {in[0], in[1], in[2], in[3], in[4]}, [training](loom_op_builder* b) {
+                     loom_op_builder_set_attr_float(b, "epsilon", 0.01f);
+                     loom_op_builder_set_attr_bool(b, "is_training", training);
+                   });
+               return std::vector<loom_output>{r[0]};
+             },
+             LOOM_DTYPE_FLOAT, 1e-2, 5e-3};
+      cs.push_back(c);
+    }
+  }
+  RunCases(cs);
+}
+
+// ---------------------------------------------------------------- training
+
+loom_output Weights(nn_ctx* c, const char* name, std::vector<int64_t> dims, float stddev) {
+  loom_op_builder* b = loom_op_builder_new(c->graph, "TruncatedNormal", nullptr);
+  loom_op_builder_add_input(b, nn_ints(c, dims.data(), static_cast<int>(dims.size())));
+  loom_op_builder_set_attr_type(b, "dtype", LOOM_DTYPE_FLOAT);
+  loom_op_builder_set_attr_int(b, "seed", c->seed);
+  loom_op_builder_set_attr_int(b, "seed2", c->next_seed2++);
+  loom_op* op = nullptr;
+  nn_check(loom_op_builder_finish(b, &op), "TruncatedNormal");
+  loom_output init = nn_op2(c, "Mul", loom_output{op, 0}, nn_scalar(c, stddev));
+  return nn_variable(c, name, dims.data(), static_cast<int>(dims.size()), init, 1);
+}
+
+loom_output Bias(nn_ctx* c, const char* name, int64_t n) {
+  loom_op_builder* b = loom_op_builder_new(c->graph, "Fill", nullptr);
+  loom_op_builder_add_input(b, nn_ints(c, &n, 1));
+  loom_op_builder_add_input(b, nn_scalar(c, 0.0f));
+  loom_op* op = nullptr;
+  nn_check(loom_op_builder_finish(b, &op), "Fill");
+  return nn_variable(c, name, &n, 1, loom_output{op, 0}, 1);
+}
+
+loom_output Op(nn_ctx* c, const char* type, std::vector<loom_output> in, AttrSetter a) {
+  loom_op_builder* b = loom_op_builder_new(c->graph, type, nullptr);
+  for (const loom_output& o : in) loom_op_builder_add_input(b, o);
+  if (a) a(b);
+  loom_op* op = nullptr;
+  nn_check(loom_op_builder_finish(b, &op), type);
+  return loom_output{op, 0};
+}
+
+// The CNN, narrowed (8 and 16 filters, dense 64) so it trains in
+// seconds: conv 5x5 SAME + ReLU, max-pool 2x2, conv 5x5 SAME + ReLU,
+// max-pool 2x2, dense + ReLU, dense 10; Adam 1e-3 on the first 2,000
+// training images for 2 epochs (40 steps of 100), fixed seeds. Chance level
+// is ln 10 = 2.30; this network's second-epoch mean loss is ~0.9, so < 1.3
+// fails only when learning is broken.
+TEST(ConvTraining, SmallCnnOnFashionMnistLearns) {
+  fmnist_set train;
+  char err[1024];
+  if (fmnist_load(nullptr, "train", 2000, &train, err, sizeof err)) {
+    GTEST_SKIP() << "Fashion-MNIST is not available, skipping: " << err;
+  }
+  loom_graph* g = loom_graph_new();
+  nn_ctx c;
+  nn_init(&c, g, 42);
+  const int64_t x_dims[2] = {-1, 784}, y_dims[1] = {-1}, img[4] = {-1, 28, 28, 1};
+  loom_output x = nn_placeholder(&c, LOOM_DTYPE_FLOAT, x_dims, 2, "images");
+  loom_output y = nn_placeholder(&c, LOOM_DTYPE_INT32, y_dims, 1, "labels");
+  AttrSetter same = ConvAttrs({1, 1, 1, 1}, "SAME"), pool = PoolAttrs(2, 2, "SAME");
+  loom_output h = nn_op2(&c, "Reshape", x, nn_ints(&c, img, 4));
+  h = Op(&c, "Conv2D", {h, Weights(&c, "conv1/kernel", {5, 5, 1, 8}, 0.2f)}, same);
+  h = nn_op1(&c, "Relu", nn_op2(&c, "BiasAdd", h, Bias(&c, "conv1/bias", 8)));
+  h = Op(&c, "MaxPool", {h}, pool);
+  h = Op(&c, "Conv2D", {h, Weights(&c, "conv2/kernel", {5, 5, 8, 16}, 0.07f)}, same);
+  h = nn_op1(&c, "Relu", nn_op2(&c, "BiasAdd", h, Bias(&c, "conv2/bias", 16)));
+  h = Op(&c, "MaxPool", {h}, pool);
+  const int64_t flat[2] = {-1, 7 * 7 * 16};
+  h = nn_op2(&c, "Reshape", h, nn_ints(&c, flat, 2));
+  h = nn_dense(&c, "dense", h, 7 * 7 * 16, 64, 1, 0);
+  loom_output logits = nn_dense(&c, "logits", h, 64, 10, 0, 0);
+  loom_output xent = nn_op2(&c, "SparseSoftmaxCrossEntropyWithLogits", logits, y);
+  const int64_t axis0[1] = {0};
+  loom_output loss = nn_op2(&c, "Mean", xent, nn_ints(&c, axis0, 1));
+  loom_op* train_op = nn_adam(&c, loss, 1e-3f);
+  loom_op* init = nn_init_op(&c);
+
+  loom_session_options* opts = loom_session_options_new();
+  loom_session_options_set_intra_op_threads(opts, 2);
+  loom_session* sess = nullptr;
+  LOOM_ASSERT_OK(loom_session_new(g, opts, &sess));
+  loom_session_options_free(opts);
+  LOOM_ASSERT_OK(loom_session_run(sess, nullptr, nullptr, 0, nullptr, 0, &init, 1, nullptr));
+  loom_output feeds[2] = {x, y};
+  loom_callable* step = nullptr;
+  LOOM_ASSERT_OK(loom_session_make_callable(sess, feeds, 2, &loss, 1, &train_op, 1, &step));
+  uint64_t shuffle = 7;
+  double first = 0, last = 0;
+  for (int e = 1; e <= 2; ++e) {
+    last = nn_train_epoch(step, train.images, train.labels, train.count, 784, 100, &shuffle, 0, e);
+    if (e == 1) first = last;
+    std::printf("epoch %d: mean loss %.4f\n", e, last);
+  }
+  EXPECT_LT(last, 1.3);
+  EXPECT_LT(last, first);
+  loom_callable_free(step);
+  loom_session_free(sess);
+  loom_graph_free(g);
+  fmnist_free(&train);
+}
+
+}  // namespace
+}  // namespace loom_test
