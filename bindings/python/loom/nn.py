@@ -203,3 +203,164 @@ def embedding_lookup(params, ids, partition_strategy="mod", name=None, validate_
             raise NotImplementedError("embedding_lookup over sharded params")
         params = params[0]
     return array_ops.gather(params, ids, name=name or "embedding_lookup")
+
+
+# ---------------------------------------------------------------- convolution and pooling
+# tf.nn.conv2d / max_pool / avg_pool / fused_batch_norm with TensorFlow's argument names.
+# strides, ksize and dilations take an int, 1, 2 or 4 values (NHWC); padding takes
+# "SAME", "VALID" or explicit [[0, 0], [top, bottom], [left, right], [0, 0]].
+
+from .framework import attr_bool, attr_float, attr_ints  # noqa: E402
+
+
+def _nhwc_sequence(value, name, data_format="NHWC"):
+    """An int or a list of 1, 2 or 4 ints as the 4 values of a 2-D op's attr."""
+    if value is None:
+        return [1, 1, 1, 1]
+    if isinstance(value, int):
+        value = [value]
+    value = [int(v) for v in value]
+    channel_first = data_format.startswith("NC")
+    if len(value) == 1:
+        value = value * 2
+    if len(value) == 2:
+        return [1, 1] + value if channel_first else [1] + value + [1]
+    if len(value) == 4:
+        return value
+    raise ValueError("%s should be of length 1, 2 or 4. Received: %s of length %d"
+                     % (name, value, len(value)))
+
+
+def _padding_attrs(padding):
+    if isinstance(padding, (list, tuple)):
+        flat = [int(p) for pair in padding for p in pair]
+        if len(flat) != 8:
+            raise ValueError("explicit padding must be 4 [before, after] pairs, got %s"
+                             % (padding,))
+        return [attr_string("padding", "EXPLICIT"), attr_ints("explicit_paddings", flat)]
+    if not isinstance(padding, str) or padding.upper() not in ("SAME", "VALID"):
+        raise ValueError("padding must be 'SAME', 'VALID' or a list of pairs, got %r"
+                         % (padding,))
+    return [attr_string("padding", padding.upper())]
+
+
+def conv2d(input, filter=None, strides=None, padding=None, use_cudnn_on_gpu=True,  # noqa: A002
+           data_format="NHWC", dilations=None, name=None, filters=None):
+    """tf.nn.conv2d: input [batch, h, w, in], filter [kh, kw, in, out]."""
+    if filter is None:
+        filter = filters  # noqa: A001
+    if filter is None:
+        raise ValueError("conv2d needs a filter (filter= or filters=)")
+    if padding is None:
+        raise ValueError("conv2d needs padding ('SAME', 'VALID' or explicit pairs)")
+    x = convert_to_tensor(input)
+    w = convert_to_tensor(filter, dtype=x.dtype)
+    data_format = data_format or "NHWC"
+    attrs = [attr_type("T", x.dtype), attr_ints("strides", _nhwc_sequence(strides, "strides",
+                                                                           data_format)),
+             attr_bool("use_cudnn_on_gpu", use_cudnn_on_gpu), attr_string("data_format", data_format),
+             attr_ints("dilations", _nhwc_sequence(dilations, "dilations", data_format))]
+    return make_op1("Conv2D", [x, w], attrs + _padding_attrs(padding), name=name or "Conv2D")
+
+
+def convolution(input, filter, padding, strides=None, dilation_rate=None, name=None,  # noqa: A002
+                data_format=None, filters=None, dilations=None):
+    """tf.nn.convolution for 2-D inputs (4-D tensors)."""
+    return conv2d(input, filter if filter is not None else filters, strides=strides,
+                  padding=padding, data_format=data_format or "NHWC",
+                  dilations=dilations if dilations is not None else dilation_rate,
+                  name=name or "convolution")
+
+
+def conv2d_backprop_input(input_sizes, filter=None, out_backprop=None, strides=None,  # noqa: A002
+                          padding=None, use_cudnn_on_gpu=True, data_format="NHWC",
+                          dilations=None, name=None, filters=None):
+    filter = filter if filter is not None else filters  # noqa: A001
+    w = convert_to_tensor(filter)
+    dy = convert_to_tensor(out_backprop, dtype=w.dtype)
+    sizes = convert_to_tensor(input_sizes, dtype=_dtypes.int32)
+    attrs = [attr_type("T", w.dtype), attr_ints("strides", _nhwc_sequence(strides, "strides")),
+             attr_bool("use_cudnn_on_gpu", use_cudnn_on_gpu), attr_string("data_format", data_format),
+             attr_ints("dilations", _nhwc_sequence(dilations, "dilations"))]
+    return make_op1("Conv2DBackpropInput", [sizes, w, dy], attrs + _padding_attrs(padding),
+                    name=name or "Conv2DBackpropInput")
+
+
+def conv2d_backprop_filter(input, filter_sizes, out_backprop, strides, padding,  # noqa: A002
+                           use_cudnn_on_gpu=True, data_format="NHWC", dilations=None, name=None):
+    x = convert_to_tensor(input)
+    dy = convert_to_tensor(out_backprop, dtype=x.dtype)
+    sizes = convert_to_tensor(filter_sizes, dtype=_dtypes.int32)
+    attrs = [attr_type("T", x.dtype), attr_ints("strides", _nhwc_sequence(strides, "strides")),
+             attr_bool("use_cudnn_on_gpu", use_cudnn_on_gpu), attr_string("data_format", data_format),
+             attr_ints("dilations", _nhwc_sequence(dilations, "dilations"))]
+    return make_op1("Conv2DBackpropFilter", [x, sizes, dy], attrs + _padding_attrs(padding),
+                    name=name or "Conv2DBackpropFilter")
+
+
+def _pool(op_type, value, ksize, strides, padding, data_format, name):
+    x = convert_to_tensor(value)
+    data_format = data_format or "NHWC"
+    attrs = [attr_type("T", x.dtype), attr_ints("ksize", _nhwc_sequence(ksize, "ksize", data_format)),
+             attr_ints("strides", _nhwc_sequence(strides, "strides", data_format)),
+             attr_string("data_format", data_format)]
+    pad = _padding_attrs(padding)
+    if op_type == "AvgPool" and pad[0][2] == "EXPLICIT":
+        raise ValueError("avg_pool does not support explicit padding")
+    return make_op1(op_type, [x], attrs + pad, name=name or op_type)
+
+
+def max_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa: A002
+    """tf.nn.max_pool (TF1 argument order; `input` is TF2's name for `value`)."""
+    return _pool("MaxPool", input if input is not None else value, ksize, strides, padding,
+                 data_format, name)
+
+
+def avg_pool(value, ksize, strides, padding, data_format="NHWC", name=None, input=None):  # noqa: A002
+    return _pool("AvgPool", input if input is not None else value, ksize, strides, padding,
+                 data_format, name)
+
+
+def max_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    return _pool("MaxPool", input, ksize, strides, padding, data_format, name)
+
+
+def avg_pool2d(input, ksize, strides, padding, data_format="NHWC", name=None):  # noqa: A002
+    return _pool("AvgPool", input, ksize, strides, padding, data_format, name)
+
+
+def fused_batch_norm(x, scale, offset=None, mean=None, variance=None, epsilon=0.001,
+                     data_format="NHWC", is_training=True, name=None, exponential_avg_factor=1.0):
+    """tf.nn.fused_batch_norm (FusedBatchNormV3): returns (y, batch_mean, batch_variance)."""
+    x = convert_to_tensor(x)
+    scale = convert_to_tensor(scale)
+    if offset is None:
+        offset = array_ops.zeros_like(scale)
+    offset = convert_to_tensor(offset, dtype=scale.dtype)
+    if mean is None:
+        mean = array_ops.constant([], dtype=scale.dtype)
+    if variance is None:
+        variance = array_ops.constant([], dtype=scale.dtype)
+    mean = convert_to_tensor(mean, dtype=scale.dtype)
+    variance = convert_to_tensor(variance, dtype=scale.dtype)
+    # TensorFlow's floor on epsilon (cuDNN's minimum), kept for identical results.
+    epsilon = max(float(epsilon), 1.001e-5)
+    op = make_op("FusedBatchNormV3", [x, scale, offset, mean, variance],
+                 [attr_type("T", x.dtype), attr_type("U", scale.dtype), attr_float("epsilon", epsilon),
+                  attr_float("exponential_avg_factor", exponential_avg_factor),
+                  attr_string("data_format", data_format), attr_bool("is_training", is_training)],
+                 name=name or "FusedBatchNormV3")
+    return op.outputs[0], op.outputs[1], op.outputs[2]
+
+
+def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name=None):
+    """tf.nn.batch_normalization: (x - mean) * scale / sqrt(variance + eps) + offset."""
+    with name_scope(name, "batchnorm", [x, mean, variance, scale, offset]):
+        x = convert_to_tensor(x)
+        inv = math_ops.rsqrt(convert_to_tensor(variance, dtype=x.dtype) + variance_epsilon)
+        if scale is not None:
+            inv = inv * convert_to_tensor(scale, dtype=x.dtype)
+        mean = convert_to_tensor(mean, dtype=x.dtype)
+        shift = (convert_to_tensor(offset, dtype=x.dtype) - mean * inv) if offset is not None \
+            else -mean * inv
+        return x * inv + shift
