@@ -10,7 +10,7 @@ status=0
 (cd "$BUILD" && ctest -j"$(nproc)" --output-on-failure --timeout 600) || status=1
 if [ -d bindings/python/tests ]; then
   PYTHONPATH="$PWD/bindings/python" LOOM_LIBRARY_DIR="$PWD/$BUILD/lib" \
-    ${PYTHON:-python3} -m pytest -q bindings/python/tests || status=1
+    ${PYTHON:-python3} -m pytest -q bindings/python/tests examples/custom_op || status=1
 fi
 # The Go binding: cgo over loom.h, linked against this build's libloom. Its
 # cross-language test trains with the Python binding (built by pytest above).

@@ -488,6 +488,7 @@ const loom_graph_api* GraphApi() {
     g.op_attr_type = loom_op_attr_type;
     g.output_shape = loom_graph_output_shape;
     g.tensor_new = loom_tensor_new;
+    g.tensor_free = loom_tensor_free;
     return g;
   }();
   return &api;

@@ -241,6 +241,7 @@ typedef struct loom_graph_api {
                                int max_dims, int* out_num_dims);
   loom_status* (*tensor_new)(loom_dtype dtype, const int64_t* dims, int num_dims,
                              loom_tensor** out);
+  void (*tensor_free)(loom_tensor* t);  /* for tensors from tensor_new */
   void* ext;
 } loom_graph_api;
 #define LOOM_GRAPH_API_STRUCT_SIZE LOOM_STRUCT_SIZE(loom_graph_api, ext)
