@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "capi/src/c_api_internal.h"
 #include "runtime/autodiff/gradients.h"
 #include "runtime/core/c_status.h"
 #include "runtime/ops/op_registry.h"
@@ -28,31 +29,6 @@ struct loom_op_builder {
 struct loom_session_options {
   SessionOptions o;
 };
-struct loom_session {
-  std::unique_ptr<Session> s;
-  // Runs in flight; loom_session_free waits for them.
-  std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0;
-};
-
-namespace {
-// Counts a run in flight for the lifetime of the object.
-class InFlight {
- public:
-  explicit InFlight(loom_session* s) : s_(s) {
-    std::lock_guard<std::mutex> l(s_->mu);
-    s_->in_flight++;
-  }
-  ~InFlight() {
-    std::lock_guard<std::mutex> l(s_->mu);
-    if (--s_->in_flight == 0) s_->cv.notify_all();
-  }
-
- private:
-  loom_session* s_;
-};
-}  // namespace
 struct loom_callable {
   loom_session* session;
   std::shared_ptr<Executor> executor;
@@ -60,19 +36,6 @@ struct loom_callable {
   int num_fetches;
 };
 
-namespace {
-// Converts any escaping C++ exception (bad_alloc) to a status.
-template <typename F>
-loom_status* Guard(F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return ToCStatus(ResourceExhausted("out of memory"));
-  } catch (const std::exception& e) {
-    return ToCStatus(Internal("unexpected exception: ", e.what()));
-  }
-}
-}  // namespace
 
 extern "C" {
 

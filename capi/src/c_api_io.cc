@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "capi/src/c_api_internal.h"
 #include "loom/loom.h"
 #include "runtime/core/c_status.h"
 #include "runtime/graph/graphdef.h"
@@ -23,17 +24,6 @@
 #include "runtime/session/session.h"
 
 using namespace loom;  // NOLINT: this file is the boundary
-
-// The session handle, as defined in c_api.cc. The two definitions must stay
-// token-for-token identical (C++'s one-definition rule allows exactly that);
-// TODO(lead): move it to a shared capi/src header.
-struct loom_session {
-  std::unique_ptr<Session> s;
-  // Runs in flight; loom_session_free waits for them.
-  std::mutex mu;
-  std::condition_variable cv;
-  int in_flight = 0;
-};
 
 struct loom_import_options {
   ImportOptions o;
@@ -50,33 +40,6 @@ struct loom_signatures {
 };
 
 namespace {
-
-template <typename F>
-loom_status* Guard(F&& f) {
-  try {
-    return f();
-  } catch (const std::bad_alloc&) {
-    return ToCStatus(ResourceExhausted("out of memory"));
-  } catch (const std::exception& e) {
-    return ToCStatus(Internal("unexpected exception: ", e.what()));
-  }
-}
-
-// Counts a save or restore as a run in flight, so loom_session_free waits.
-class InFlight {
- public:
-  explicit InFlight(loom_session* s) : s_(s) {
-    std::lock_guard<std::mutex> l(s_->mu);
-    s_->in_flight++;
-  }
-  ~InFlight() {
-    std::lock_guard<std::mutex> l(s_->mu);
-    if (--s_->in_flight == 0) s_->cv.notify_all();
-  }
-
- private:
-  loom_session* s_;
-};
 
 Status Names(const char* const* names, int num_names, std::vector<std::string>* out) {
   if (!names) return Status::OK();

@@ -78,7 +78,8 @@ class Optimizer(object):
     def minimize(self, loss, global_step=None, var_list=None, gate_gradients=GATE_OP,
                  aggregation_method=None, colocate_gradients_with_ops=False, name=None,
                  grad_loss=None):
-        grads_and_vars = self.compute_gradients(loss, var_list=var_list, grad_loss=grad_loss)
+        grads_and_vars = self.compute_gradients(loss, var_list=var_list, gate_gradients=gate_gradients,
+                                                grad_loss=grad_loss)
         vars_with_grad = [v for g, v in grads_and_vars if g is not None]
         if not vars_with_grad:
             raise ValueError(
@@ -99,6 +100,8 @@ class Optimizer(object):
         loss = convert_to_tensor(loss)
         grads = _gradients.gradients(loss, var_list,
                                      grad_ys=None if grad_loss is None else [grad_loss])
+        if gate_gradients in (self.GATE_OP, self.GATE_GRAPH):
+            grads = _gate(grads)
         return list(zip(grads, var_list))
 
     def apply_gradients(self, grads_and_vars, global_step=None, name=None):
@@ -352,3 +355,15 @@ def exponential_decay(learning_rate, global_step, decay_steps, decay_rate, stair
         if staircase:
             p = math_ops.floor(p)
         return math_ops.multiply(lr, math_ops.pow(math_ops.cast(decay_rate, dt), p))
+
+
+def _gate(grads):
+    """Makes every gradient wait for all of them. The updates apply in place,
+    so without this an update could run while the backward pass still reads
+    the variable (e.g. MatMul's input gradient reading the weights)."""
+    present = [g for g in grads if g is not None]
+    if len(present) < 2:
+        return grads
+    g0 = present[0].graph
+    with g0.control_dependencies([g.op for g in present]):
+        return [None if g is None else array_ops.identity(g) for g in grads]
