@@ -141,13 +141,20 @@ loom_op* nn_adam(nn_ctx* c, loom_output loss, float learning_rate) {
   loom_output b2_power = nn_variable(c, "adam/beta2_power", scalar_dims, 0, b2, 0);
   loom_output lr = nn_scalar(c, learning_rate), eps = nn_scalar(c, epsilon);
 
+  /* Updates apply in place: gate them on every gradient, so no update runs
+   * while the backward pass still reads a variable. */
+  loom_op_builder* gb = loom_op_builder_new(c->graph, "NoOp", "gradients/gate");
+  for (int i = 0; i < c->num_vars; ++i) {
+    if (!grads[i].op) {
+      fprintf(stderr, "error: the loss does not depend on variable %s\n", loom_op_name(c->vars[i].op));
+      exit(1);
+    }
+    loom_op_builder_add_control_input(gb, grads[i].op);
+  }
+  loom_op* gate = finish(gb, "NoOp").op;
   loom_op* applies[NN_MAX_VARS];
   for (int i = 0; i < c->num_vars; ++i) {
     loom_output v = c->vars[i];
-    if (!grads[i].op) {
-      fprintf(stderr, "error: the loss does not depend on variable %s\n", loom_op_name(v.op));
-      exit(1);
-    }
     char name[256];
     int64_t dims[8];
     int rank = 0;
@@ -159,6 +166,7 @@ loom_op* nn_adam(nn_ctx* c, loom_output loss, float learning_rate) {
     loom_op_builder* b = loom_op_builder_new(c->graph, "ApplyAdam", NULL);
     loom_output ins[10] = {v, m, s, b1_power, b2_power, lr, b1, b2, eps, grads[i]};
     for (int k = 0; k < 10; ++k) loom_op_builder_add_input(b, ins[k]);
+    loom_op_builder_add_control_input(b, gate);
     applies[i] = finish(b, "ApplyAdam").op;
   }
   /* After every update, advance beta1^t and beta2^t. */
