@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <type_traits>
 
 #include <Eigen/Core>
 
@@ -322,6 +323,87 @@ void Col2Im(const Conv& g, const T* col, int64_t r0, int64_t r1, T* dx_img) {
   }
 }
 
+// Direct convolution for small patches (K = kh*kw*c <= kDirectMaxK, e.g. a
+// first layer on 1-channel images), where a GEMM with a tiny inner dimension
+// spends its time loading and storing C: per output pixel, the in-bounds taps
+// accumulate into 8-32 output channels held in registers. Padding taps are
+// skipped instead of multiplied by zero, and no patch matrix is built.
+constexpr int64_t kDirectMaxK = 32;
+
+// 8 floats, loadable from any 4-byte-aligned address.
+typedef float F8 __attribute__((vector_size(32), aligned(4)));
+
+// kVecs * 8 output channels per pass; the accumulators are named variables
+// so the compiler keeps them in registers (an array of them it spills).
+template <int kVecs>
+void DirectConvRows(const Conv& g, const float* x, const float* w, float* y, int64_t r0,
+                    int64_t r1) {
+  static_assert(kVecs == 1 || kVecs == 2 || kVecs == 4, "1, 2 or 4 vectors");
+  const int64_t C = g.c, OC = g.oc;
+  int64_t ox = r0 % g.ow, t = r0 / g.ow, oy = t % g.oh, n = t / g.oh;
+  for (int64_t r = r0; r < r1; ++r) {
+    const float* img = x + n * g.h * g.w * C;
+    const int64_t iy0 = oy * g.sh - g.pt, ix0 = ox * g.sw - g.pl;
+    for (int64_t ob = 0; ob < OC; ob += 8 * kVecs) {
+      F8 a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      for (int64_t ky = 0; ky < g.kh; ++ky) {
+        const int64_t iy = iy0 + ky * g.dh;
+        if (iy < 0 || iy >= g.h) continue;
+        for (int64_t kx = 0; kx < g.kw; ++kx) {
+          const int64_t ix = ix0 + kx * g.dw;
+          if (ix < 0 || ix >= g.w) continue;
+          const float* xp = img + (iy * g.w + ix) * C;
+          const float* wp = w + (ky * g.kw + kx) * C * OC + ob;
+          for (int64_t ci = 0; ci < C; ++ci, wp += OC) {
+            const float xv = xp[ci];
+            const F8* wv = reinterpret_cast<const F8*>(wp);
+            a0 += xv * wv[0];
+            if (kVecs > 1) a1 += xv * wv[1];
+            if (kVecs > 2) {
+              a2 += xv * wv[2];
+              a3 += xv * wv[3];
+            }
+          }
+        }
+      }
+      F8* out = reinterpret_cast<F8*>(y + r * OC + ob);
+      out[0] = a0;
+      if (kVecs > 1) out[1] = a1;
+      if (kVecs > 2) {
+        out[2] = a2;
+        out[3] = a3;
+      }
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// Runs DirectConvRows (float) with the widest channel block that divides oc;
+// false otherwise (the caller falls back to im2col + GEMM).
+template <typename T>
+bool DirectConv(const Kernel& k, const Conv& g, const T* x, const T* w, T* y) {
+  if constexpr (!std::is_same_v<T, float>) {
+    return false;
+  } else {
+  void (*rows)(const Conv&, const float*, const float*, float*, int64_t, int64_t) = nullptr;
+  if (g.oc % 32 == 0) rows = DirectConvRows<4>;
+  else if (g.oc % 16 == 0) rows = DirectConvRows<2>;
+  else if (g.oc % 8 == 0) rows = DirectConvRows<1>;
+  else return false;
+  const int64_t R = g.rows(), tile = 256;
+  k.parallel_for((R + tile - 1) / tile, 2 * tile * g.K() * g.oc, [&](int64_t b, int64_t e) {
+    rows(g, x, w, y, b * tile, std::min(R, e * tile));
+  });
+  return true;
+  }
+}
+
 // y[rows, oc] = patches(x) * w[K, oc], tiles of rows over the pool.
 template <typename T>
 loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w, T* y) {
@@ -340,6 +422,7 @@ loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w,
     });
     return nullptr;
   }
+  if (K <= kDirectMaxK && DirectConv<T>(k, g, x, w, y)) return nullptr;
   const int64_t tile = g.tile_rows(sizeof(T));
   const int64_t tiles = (R + tile - 1) / tile;
   std::atomic<bool> oom{false};

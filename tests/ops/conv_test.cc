@@ -162,6 +162,15 @@ TEST_F(Conv, OddSizesAndOneChannel) {
   CheckAllThree({"7x1 filter", {1, 9, 4, 2}, {7, 1, 2, 2}});
 }
 
+TEST_F(Conv, SmallPatchDirectPathMatchesNaiveReference) {
+  // K = kh*kw*c <= 32 and a multiple of 8 output channels: the direct
+  // (register-accumulator) forward kernel, with 8, 16 and 32-channel blocks.
+  CheckAllThree({"5x5x1x32 SAME", {2, 9, 8, 1}, {5, 5, 1, 32}});
+  CheckAllThree({"3x3x3x8 stride 2", {2, 7, 6, 3}, {3, 3, 3, 8}, 2, 2});
+  CheckAllThree({"3x3x2x16 VALID dilation 2", {1, 9, 9, 2}, {3, 3, 2, 16}, 1, 1, 2, 2, "VALID"});
+  CheckAllThree({"2x2x1x24 (3 blocks of 8)", {1, 5, 4, 1}, {2, 2, 1, 24}});
+}
+
 TEST_F(Conv, PointwiseFastPathMatchesNaiveReference) {
   CheckAllThree({"1x1 stride 1", {2, 5, 7, 6}, {1, 1, 6, 4}, 1, 1, 1, 1, "VALID"});
   CheckAllThree({"1x1 stride 2 (not the fast path)", {2, 5, 7, 6}, {1, 1, 6, 4}, 2, 2});
