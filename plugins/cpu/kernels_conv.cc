@@ -641,25 +641,26 @@ void MaxPoolRows(const Window& g, const T* x, T* y, int64_t b, int64_t e) {
 
 // For each output (oy, ox) of image `n`: calls f(out_offset, in_offset) per
 // channel with the position of the window's first maximum (scan order y, x).
+// Branch-free selects over the channels, so the scan vectorises; `arg` holds
+// spatial positions (int32: the caller checks h * w fits).
 template <typename T, typename F>
-void ForEachArgMax(const Window& g, const T* img, int64_t oy, T* best, int64_t* arg, F&& f) {
+void ForEachArgMax(const Window& g, const T* img, int64_t oy, T* best, int32_t* arg, F&& f) {
   const int64_t C = g.c;
   for (int64_t ox = 0; ox < g.ow; ++ox) {
     const Span s = WindowAt(g, oy, ox);
     std::fill(best, best + C, -std::numeric_limits<T>::infinity());
-    std::fill(arg, arg + C, (s.y0 * g.w + s.x0) * C);
+    std::fill(arg, arg + C, static_cast<int32_t>(s.y0 * g.w + s.x0));
     for (int64_t iy = s.y0; iy < s.y1; ++iy)
       for (int64_t ix = s.x0; ix < s.x1; ++ix) {
-        const int64_t base = (iy * g.w + ix) * C;
-        const T* in = img + base;
+        const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+        const T* in = img + pos * C;
         for (int64_t ch = 0; ch < C; ++ch) {
-          if (in[ch] > best[ch]) {
-            best[ch] = in[ch];
-            arg[ch] = base;
-          }
+          const bool gt = in[ch] > best[ch];
+          best[ch] = gt ? in[ch] : best[ch];
+          arg[ch] = gt ? pos : arg[ch];
         }
       }
-    for (int64_t ch = 0; ch < C; ++ch) f((oy * g.ow + ox) * C + ch, arg[ch] + ch);
+    for (int64_t ch = 0; ch < C; ++ch) f((oy * g.ow + ox) * C + ch, arg[ch] * C + ch);
   }
 }
 
@@ -699,6 +700,10 @@ loom_status* MaxPoolGradImpl(loom_kernel_context* c) {
                              x.shape_str(), " gives ", ShapeString(od, 4));
     }
   }
+  if (g.h * g.w > std::numeric_limits<int32_t>::max()) {
+    return InvalidArgument("images of ", g.h, "x", g.w, " pixels are too large for max-pool "
+                           "gradients (at most 2^31 pixels per image)");
+  }
   const Tensor& want = kGradGrad ? x : y;
   if (!grad.same_shape(want)) {
     return InvalidArgument("grad has shape ", grad.shape_str(), " but must have shape ",
@@ -712,8 +717,8 @@ loom_status* MaxPoolGradImpl(loom_kernel_context* c) {
     std::atomic<bool> oom{false};
     k.parallel_for(g.n, out_img * g.kh * g.kw + in_img, [&](int64_t b, int64_t e) {
       T* best = static_cast<T*>(ThreadScratch(0, static_cast<size_t>(g.c) * sizeof(T)));
-      int64_t* arg =
-          static_cast<int64_t*>(ThreadScratch(1, static_cast<size_t>(g.c) * sizeof(int64_t)));
+      int32_t* arg =
+          static_cast<int32_t*>(ThreadScratch(1, static_cast<size_t>(g.c) * sizeof(int32_t)));
       if (best == nullptr || arg == nullptr) {
         oom = true;
         return;
