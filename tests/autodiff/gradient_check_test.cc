@@ -420,6 +420,18 @@ std::vector<GradCase> AllCases() {
                               loom_op_builder_set_attr_int(b, "end_mask", 1);
                             })};
                       }));
+  cs.push_back(Custom("Pad", "[[1,0],[2,1]]", {In_({2, 3})},
+                      [](Graph& g, const std::vector<loom_output>& x) {
+                        return std::vector<loom_output>{g.Op(
+                            "Pad", {x[0], g.Const(Value{{2, 2}, {1, 0, 2, 1}, LOOM_DTYPE_INT32})})};
+                      }));
+  cs.push_back(Custom("StridedSliceGrad", "dy of [1:3, ::2] into [4,5]", {In_({2, 3})},
+                      [](Graph& g, const std::vector<loom_output>& x) {
+                        return std::vector<loom_output>{g.Op(
+                            "StridedSliceGrad",
+                            {g.Ints({4, 5}), g.Ints({1, 0}), g.Ints({3, 0}), g.Ints({1, 2}), x[0]},
+                            IntAttr("end_mask", 2))};
+                      }));
   cs.push_back(Custom("Tile", "multiples [2,3]", {In_({2, 2})},
                       [](Graph& g, const std::vector<loom_output>& x) {
                         return std::vector<loom_output>{g.Op("Tile", {x[0], g.Ints({2, 3})})};
