@@ -159,8 +159,7 @@ Status UnpackGrad(LOOM_GRAD_ARGS) {
 }
 REGISTER_GRADIENT("Unpack", UnpackGrad);
 
-// Slice and StridedSlice select elements of x: scatter dy back to where they
-// came from (see GradBuilder::ScatterGrad).
+// Slice: dy padded with zeros back to x's shape (TensorFlow's form).
 Status SliceGrad(LOOM_GRAD_ARGS) {
   B b(g, op);
   Output x = op->input(0);
@@ -169,25 +168,36 @@ Status SliceGrad(LOOM_GRAD_ARGS) {
     (*dx)[0] = dy[0];  // the whole tensor
     return Status::OK();
   }
-  (*dx)[0] = b.ScatterGrad(dy[0], x, [&](Output idx) {
-    return b.Op("Slice", {idx, op->input(1), op->input(2)});
-  });
+  Output begin = b.Cast(op->input(1), LOOM_DTYPE_INT32);
+  Output after = b.Sub(b.Sub(b.ShapeOf(x), begin), b.ShapeOf(Output{op, 0}));
+  Output paddings = b.Op("Pack", {GradInput(std::vector<Output>{begin, after})},
+                         {{"axis", AttrValue::Int(1)}});
+  (*dx)[0] = b.Op("Pad", {dy[0], paddings});
   return b.status();
 }
 REGISTER_GRADIENT("Slice", SliceGrad);
 
-Status StridedSliceGrad(LOOM_GRAD_ARGS) {
-  B b(g, op);
+GradAttrs StridedSliceMasks(Node* op, Status* s) {
   GradAttrs attrs;
   for (const char* m :
        {"begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"}) {
     int64_t v = 0;
-    RETURN_IF_ERROR(op->attrs().GetInt(m, &v));
+    Status st = op->attrs().GetInt(m, &v);
+    if (!st.ok() && s->ok()) *s = st;
     attrs.emplace_back(m, AttrValue::Int(v));
   }
-  (*dx)[0] = b.ScatterGrad(dy[0], op->input(0), [&](Output idx) {
-    return b.Op("StridedSlice", {idx, op->input(1), op->input(2), op->input(3)}, attrs);
-  });
+  return attrs;
+}
+
+// StridedSlice: StridedSliceGrad scatters dy into zeros of x's shape.
+Status StridedSliceGrad(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  Status s;
+  GradAttrs attrs = StridedSliceMasks(op, &s);
+  RETURN_IF_ERROR(s);
+  Output shape = b.Cast(b.ShapeOf(op->input(0)), B::DType(op->input(1)));
+  (*dx)[0] = b.Op("StridedSliceGrad",
+                  {shape, op->input(1), op->input(2), op->input(3), dy[0]}, attrs);
   return b.status();
 }
 REGISTER_GRADIENT("StridedSlice", StridedSliceGrad);
@@ -196,13 +206,9 @@ REGISTER_GRADIENT("StridedSlice", StridedSliceGrad);
 // same elements back out.
 Status StridedSliceGradGrad(LOOM_GRAD_ARGS) {
   B b(g, op);
-  GradAttrs attrs;
-  for (const char* m :
-       {"begin_mask", "end_mask", "ellipsis_mask", "new_axis_mask", "shrink_axis_mask"}) {
-    int64_t v = 0;
-    RETURN_IF_ERROR(op->attrs().GetInt(m, &v));
-    attrs.emplace_back(m, AttrValue::Int(v));
-  }
+  Status s;
+  GradAttrs attrs = StridedSliceMasks(op, &s);
+  RETURN_IF_ERROR(s);
   (*dx)[4] = b.Op("StridedSlice", {dy[0], op->input(1), op->input(2), op->input(3)}, attrs);
   return b.status();
 }
