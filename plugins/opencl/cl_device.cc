@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -257,6 +258,7 @@ ClDevice::ClDevice(int ordinal, cl_platform_id platform, cl_device_id device)
   clGetDeviceInfo(device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg_size_, &max_wg_size_,
                   nullptr);
   if (max_wg_size_ == 0) max_wg_size_ = 1;
+  pool_limit_ = static_cast<size_t>(std::min<int64_t>(global_mem_size_ / 4, int64_t{1} << 30));
 }
 
 loom_status* ClDevice::EnsureContext() {
@@ -418,17 +420,51 @@ loom_status* ClDevice::Launch(const char* name, const char* op,
   return nullptr;
 }
 
+// Sizes are rounded up to 256 bytes, then to 1/4 steps between powers of
+// two (at most 25% waste), so pooled buffers fit many nearby sizes.
+size_t ClDevice::RoundSize(size_t bytes) {
+  if (bytes <= 256) return 256;
+  size_t pow2 = 256;
+  while (pow2 * 2 < bytes) pow2 *= 2;  // pow2 < bytes <= 2 * pow2
+  const size_t step = pow2 / 4;
+  return (bytes + step - 1) / step * step;
+}
+
+void ClDevice::EmptyPool() {
+  std::lock_guard<std::mutex> l(pool_mu_);
+  for (auto& kv : pool_)
+    for (cl_mem m : kv.second) clReleaseMemObject(m);
+  pool_.clear();
+  pool_bytes_ = 0;
+}
+
 loom_status* ClDevice::Allocate(size_t bytes, cl_mem* out) {
   LOOM_CL_RETURN_IF_ERROR(EnsureContext());
-  cl_int err = CL_SUCCESS;
-  if (bytes == 0) bytes = 1;  // OpenCL has no empty buffers
-  cl_mem m = clCreateBuffer(context_, CL_MEM_READ_WRITE, bytes, nullptr, &err);
-  if (err != CL_SUCCESS) {
-    return ClError(err, "clCreateBuffer",
-                   StrCat("allocating ", bytes, " bytes on ", loom_name_, " (", bytes_in_use(),
-                          " bytes in use of ", global_mem_size_, ")"));
+  const size_t size = RoundSize(bytes);
+  cl_mem m = nullptr;
+  {
+    std::lock_guard<std::mutex> l(pool_mu_);
+    auto it = pool_.find(size);
+    if (it != pool_.end() && !it->second.empty()) {
+      m = it->second.back();
+      it->second.pop_back();
+      pool_bytes_ -= size;
+    }
   }
-  const int64_t now = in_use_.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
+  if (!m) {
+    cl_int err = CL_SUCCESS;
+    m = clCreateBuffer(context_, CL_MEM_READ_WRITE, size, nullptr, &err);
+    if (err != CL_SUCCESS) {  // give the pool back and retry once
+      EmptyPool();
+      m = clCreateBuffer(context_, CL_MEM_READ_WRITE, size, nullptr, &err);
+    }
+    if (err != CL_SUCCESS) {
+      return ClError(err, "clCreateBuffer",
+                     StrCat("allocating ", bytes, " bytes on ", loom_name_, " (", bytes_in_use(),
+                            " bytes in use of ", global_mem_size_, ")"));
+    }
+  }
+  const int64_t now = in_use_.fetch_add(static_cast<int64_t>(size)) + static_cast<int64_t>(size);
   int64_t peak = peak_.load(std::memory_order_relaxed);
   while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
   }
@@ -439,8 +475,18 @@ loom_status* ClDevice::Allocate(size_t bytes, cl_mem* out) {
 void ClDevice::Free(cl_mem mem) {
   if (!mem) return;
   size_t size = 0;
-  if (clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, nullptr) == CL_SUCCESS) {
-    in_use_.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
+  if (clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof size, &size, nullptr) != CL_SUCCESS) {
+    clReleaseMemObject(mem);
+    return;
+  }
+  in_use_.fetch_sub(static_cast<int64_t>(size), std::memory_order_relaxed);
+  {
+    std::lock_guard<std::mutex> l(pool_mu_);
+    if (pool_bytes_ + size <= pool_limit_) {
+      pool_[size].push_back(mem);
+      pool_bytes_ += size;
+      return;
+    }
   }
   clReleaseMemObject(mem);
 }
