@@ -102,7 +102,7 @@ bool WriteFileAtomically(const std::string& path, const std::string& data) {
   return ok;
 }
 
-constexpr char kCacheMagic[] = "LOOMCLBIN1\n";
+constexpr char kCacheMagic[] = "LOOMCLBIN2\n";
 
 }  // namespace
 
@@ -296,12 +296,30 @@ loom_status* ClDevice::BuildProgram() {
   const std::string path = dir.empty() ? "" : StrCat(dir, "/", h.Hex(), ".bin");
   const std::string header = StrCat(kCacheMagic, h.Hex(), "\n");
 
+  // File: header (magic and key), the payload's hash (33 bytes), the payload.
+  // Drivers do not validate binaries, so a damaged file is caught here.
+  const size_t kHashLine = 33;
   cl_int err = CL_SUCCESS;
   std::string cached;
-  if (!path.empty() && ReadFile(path, &cached) && cached.size() > header.size() &&
-      cached.compare(0, header.size(), header) == 0) {
-    const unsigned char* bin = reinterpret_cast<const unsigned char*>(cached.data()) + header.size();
-    size_t len = cached.size() - header.size();
+  bool usable = !path.empty() && ReadFile(path, &cached) &&
+                cached.size() > header.size() + kHashLine &&
+                cached.compare(0, header.size(), header) == 0;
+  if (usable) {
+    Hash128 ph;
+    ph.Add(cached.data() + header.size() + kHashLine, cached.size() - header.size() - kHashLine);
+    if (cached.compare(header.size(), kHashLine, ph.Hex() + "\n") != 0) {
+      Log(LOOM_LOG_WARNING, StrCat("ignoring the damaged cached program ", path,
+                                   " (checksum mismatch); compiling from source"));
+      usable = false;
+    }
+  } else if (!cached.empty()) {
+    Log(LOOM_LOG_WARNING, StrCat("ignoring the cached program ", path,
+                                 " (truncated or not a Loom OpenCL cache file); compiling from source"));
+  }
+  if (usable) {
+    const unsigned char* bin =
+        reinterpret_cast<const unsigned char*>(cached.data()) + header.size() + kHashLine;
+    size_t len = cached.size() - header.size() - kHashLine;
     cl_int bin_status = CL_SUCCESS;
     cl_program p =
         clCreateProgramWithBinary(context_, 1, &device_, &len, &bin, &bin_status, &err);
@@ -340,10 +358,12 @@ loom_status* ClDevice::BuildProgram() {
       clGetProgramInfo(p, CL_PROGRAM_BINARY_SIZES, sizeof bin_size, &bin_size, nullptr) ==
           CL_SUCCESS &&
       bin_size > 0) {
-    std::string data = header;
-    data.resize(header.size() + bin_size);
-    unsigned char* dst = reinterpret_cast<unsigned char*>(&data[header.size()]);
+    std::string bin(bin_size, '\0');
+    unsigned char* dst = reinterpret_cast<unsigned char*>(&bin[0]);
     if (clGetProgramInfo(p, CL_PROGRAM_BINARIES, sizeof dst, &dst, nullptr) == CL_SUCCESS) {
+      Hash128 ph;
+      ph.Add(bin.data(), bin.size());
+      const std::string data = header + ph.Hex() + "\n" + bin;
       if (!MakeDirs(dir) || !WriteFileAtomically(path, data)) {
         Log(LOOM_LOG_DEBUG, StrCat("could not write the program cache ", path, ": ",
                                    std::strerror(errno)));
