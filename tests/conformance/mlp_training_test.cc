@@ -17,7 +17,11 @@
 // which schedule differently — then train different models.)
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "mlp_model.h"
@@ -65,6 +69,29 @@ TEST(OpenClTraining, MlpMatchesTheCpuLossStepForStep) {
   // It learns: from ln(10) = 2.30 at chance to well below.
   EXPECT_GT(ocl[0], 1.5);
   EXPECT_LT(ocl.back(), 0.5 * ocl[0]);
+}
+
+// Variables living in OpenCL memory are saved and restored like any other:
+// after restoring, the next step gives the loss it gave right after saving.
+TEST(OpenClTraining, CheckpointOfDeviceVariablesRestoresTheTrainingState) {
+  if (!HasDevice("OPENCL")) GTEST_SKIP() << "no OPENCL device (is pocl-opencl-icd installed?)";
+  mlp::Data data = mlp::MakeData(600, 9);
+  mlp::Model m;
+  ASSERT_EQ(m.Build("/device:OPENCL:0", 100), "");
+  double loss = 0;
+  for (int s = 0; s < 3; ++s) ASSERT_EQ(m.Step(data, s * 100, &loss), "");
+  char path[] = "/tmp/loom-opencl-ckpt-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  ASSERT_EQ(mlp::Take(loom_session_save(m.session(), path, nullptr, 0)), "");
+  double after_save = 0, later = 0, after_restore = 0;
+  ASSERT_EQ(m.Step(data, 300, &after_save), "");
+  ASSERT_EQ(m.Step(data, 400, &later), "");
+  ASSERT_EQ(mlp::Take(loom_session_restore(m.session(), path, nullptr, 0)), "");
+  ASSERT_EQ(m.Step(data, 300, &after_restore), "");
+  EXPECT_EQ(after_restore, after_save) << "the restored state must give the same loss, bit for bit";
+  std::remove(path);
 }
 
 // Bad input fails cleanly on the device too: a label outside [0, 10).
