@@ -78,7 +78,7 @@ const std::vector<std::string>& RegisteredDevices() { return Registry(); }
 
 std::vector<Case> AllCases() {
   std::vector<Case> all;
-  for (auto* table : {ElementwiseCases, MatMulCases, ReduceCases, NnCases, ArrayCases}) {
+  for (auto* table : {ElementwiseCases, MatMulCases, ReduceCases, NnCases, ArrayCases, IndexingCases}) {
     std::vector<Case> t = table();
     all.insert(all.end(), t.begin(), t.end());
   }

@@ -59,6 +59,9 @@ struct Case {
   std::function<void(loom_op_builder*)> attrs;  // may be empty
   int num_outputs = 1;
   bool inputs_as_list = false;  // all inputs form one list input (AddN's "inputs: N * T")
+  // Or: inputs [list_begin, list_begin + list_size) form one list input
+  // (ConcatV2's values, Concat's after concat_dim); list_size 0: none.
+  int list_begin = 0, list_size = 0;
   Tol tol;
   std::string error;  // "" or the code name both devices must fail with
   uint64_t seed = 1;
@@ -70,6 +73,7 @@ std::vector<Case> MatMulCases();
 std::vector<Case> ReduceCases();
 std::vector<Case> NnCases();
 std::vector<Case> ArrayCases();
+std::vector<Case> IndexingCases();
 std::vector<Case> AllCases();
 
 // ---- input helpers for the tables

@@ -156,10 +156,15 @@ void RunCase(const Case& c, const std::string& device, Outcome* out) {
   loom_op* op = nullptr;
   if (out->error.empty()) {
     loom_op_builder* b = loom_op_builder_new(g, c.op.c_str(), "under_test");
-    if (c.inputs_as_list) {
-      loom_op_builder_add_input_list(b, ins.data(), static_cast<int>(ins.size()));
-    } else {
-      for (auto& i : ins) loom_op_builder_add_input(b, i);
+    const int lb = c.inputs_as_list ? 0 : c.list_begin;
+    const int ls = c.inputs_as_list ? static_cast<int>(ins.size()) : c.list_size;
+    for (int i = 0; i < static_cast<int>(ins.size());) {
+      if (ls > 0 && i == lb) {
+        loom_op_builder_add_input_list(b, ins.data() + i, ls);
+        i += ls;
+      } else {
+        loom_op_builder_add_input(b, ins[i++]);
+      }
     }
     if (c.attrs) c.attrs(b);
     loom_op_builder_set_device(b, device.c_str());
