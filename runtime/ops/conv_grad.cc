@@ -2,6 +2,7 @@
 // (TensorFlow's nn_grad.py over GradBuilder), including the gradients of the
 // backprop ops themselves, so second derivatives through a CNN work.
 #include "runtime/autodiff/grad_builder.h"
+#include "runtime/autodiff/gradients.h"
 
 namespace loom {
 namespace {
@@ -147,6 +148,61 @@ Status FusedBatchNormGradFn(LOOM_GRAD_ARGS) {
 REGISTER_GRADIENT("FusedBatchNorm", FusedBatchNormGradFn);
 REGISTER_GRADIENT("FusedBatchNormV2", FusedBatchNormGradFn);
 REGISTER_GRADIENT("FusedBatchNormV3", FusedBatchNormGradFn);
+
+// FusedBatchNormGrad{,V2,V3}(dy, x, scale, mean, variance): as TensorFlow's
+// _FusedBatchNormGradGrad, rebuild the backprop from ordinary ops (in training
+// the statistics recomputed from x, so their dependence on x is included) and
+// differentiate that with the autodiff engine, seeded with the incoming
+// gradients. NHWC: the statistics reduce over axes 0, 1, 2.
+Status FusedBatchNormGradGradFn(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  bool training = true;
+  if (!op->attrs().GetBool("is_training", &training).ok()) training = true;
+  float eps = 1e-4f;
+  if (!op->attrs().GetFloat("epsilon", &eps).ok()) eps = 1e-4f;
+  std::string fmt;
+  if (op->attrs().GetString("data_format", &fmt).ok() && fmt != "NHWC") {
+    return Unimplemented("the gradient of ", op->DebugString(), " supports NHWC only, not ",
+                         fmt);
+  }
+  Output gy = op->input(0), x = op->input(1), scale = op->input(2);
+  Output axes = b.Int32s({0, 1, 2});
+  auto mean_keep = [&](Output v) {
+    return b.Op("Mean", {v, axes}, {{"keep_dims", AttrValue::Bool(true)}});
+  };
+  Output mean = training ? mean_keep(x) : op->input(3);
+  Output xc = b.Sub(x, mean);
+  Output var = training ? mean_keep(b.Square(xc)) : op->input(4);
+  Output inv = b.Op("Rsqrt", {b.Add(var, b.ScalarLike(x, eps))});
+  Output gx;
+  if (training) {
+    Output t = b.Mul(b.Mul(xc, b.Square(inv)), mean_keep(b.Mul(gy, xc)));
+    gx = b.Mul(b.Mul(scale, inv), b.Sub(b.Sub(gy, mean_keep(gy)), t));
+  } else {
+    gx = b.Mul(gy, b.Mul(scale, inv));
+  }
+  Output gscale = b.Sum(b.Mul(b.Mul(gy, xc), inv), axes);
+  Output goffset = b.Sum(gy, axes);
+  if (!b.ok()) return b.status();
+  std::vector<Output> ys, seeds;
+  const Output outs[3] = {gx, gscale, goffset};
+  for (int i = 0; i < 3; ++i) {
+    if (dy[i].valid()) {
+      ys.push_back(outs[i]);
+      seeds.push_back(dy[i]);
+    }
+  }
+  if (ys.empty()) return Status::OK();
+  std::vector<Output> grads;
+  RETURN_IF_ERROR(AddGradients(g, "", ys, {gy, x, scale}, seeds, &grads));
+  (*dx)[0] = grads[0];
+  (*dx)[1] = grads[1];
+  (*dx)[2] = grads[2];
+  return Status::OK();
+}
+REGISTER_GRADIENT("FusedBatchNormGrad", FusedBatchNormGradGradFn);
+REGISTER_GRADIENT("FusedBatchNormGradV2", FusedBatchNormGradGradFn);
+REGISTER_GRADIENT("FusedBatchNormGradV3", FusedBatchNormGradGradFn);
 
 }  // namespace
 }  // namespace loom

@@ -241,6 +241,36 @@ TEST(ConvGradients, FusedBatchNormMatchesCentralDifferences) {
   RunCases(cs);
 }
 
+TEST(ConvGradients, FusedBatchNormSecondOrderMatchesCentralDifferences) {
+  // d/d(x, scale) of the first-order gradients (taken with a fixed non-uniform
+  // weight c, since sum(y) has zero gradient in training), so the gradient of
+  // FusedBatchNormGrad w.r.t. y_backprop, x and scale is exercised.
+  std::vector<Case> cs;
+  for (const char* op : {"FusedBatchNorm", "FusedBatchNormV3"}) {
+    for (bool training : {true, false}) {
+      std::string o = op;
+      cs.push_back(Case{
+          o + " second order" + (training ? " training" : " inference"),
+          {{{2, 2, 2, 3}, -2, 2}, {{3}, 0.5, 1.5}, {{3}}, {{3}, -0.5, 0.5, false}, {{3}, 0.5, 1.5, false}},
+          [o, training](Graph& g, const std::vector<loom_output>& in) {
+            std::vector<loom_output> r =
+                g.OpN(o, {in[0], in[1], in[2], in[3], in[4]}, [training](loom_op_builder* b) {
+                  loom_op_builder_set_attr_float(b, "epsilon", 0.01f);
+                  loom_op_builder_set_attr_bool(b, "is_training", training);
+                });
+            Value c{{2, 2, 2, 3}, {}, LOOM_DTYPE_FLOAT};
+            for (int i = 0; i < 24; ++i) c.data.push_back(std::sin(0.7 * i));
+            loom_output y = g.Op("Mul", {r[0], g.Const(c)});
+            std::vector<loom_output> d;
+            EXPECT_EQ(g.Gradients({y}, {in[0], in[1]}, &d), "");
+            return d;
+          },
+          LOOM_DTYPE_FLOAT, 1e-2, 5e-3});
+    }
+  }
+  RunCases(cs);
+}
+
 // ---------------------------------------------------------------- training
 
 loom_output Weights(nn_ctx* c, const char* name, std::vector<int64_t> dims, float stddev) {
