@@ -420,6 +420,14 @@ loom_status* ClDevice::Launch(const char* name, const char* op,
   if (total == 0) return nullptr;  // nothing to do (an empty tensor)
   ClKernel* k = nullptr;
   LOOM_CL_RETURN_IF_ERROR(Kernel(name, &k));
+  if (has_local && dims == 1 && l[0] > k->max_work_group_size) {
+    // A 1-D group size is only a preference: shrink it to what the device
+    // allows for this kernel (a power of two) and round the range again.
+    size_t fit = 1;
+    while (fit * 2 <= k->max_work_group_size) fit *= 2;
+    l[0] = fit;
+    g[0] = (global.begin()[0] + fit - 1) / fit * fit;
+  }
   std::lock_guard<std::mutex> lock(k->mu);
   cl_uint i = 0;
   for (const KernelArg& a : args) {
