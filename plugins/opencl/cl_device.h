@@ -139,6 +139,10 @@ class ClDevice {
   void Free(cl_mem mem);
   static size_t RoundSize(size_t bytes);
   loom_status* Write(cl_mem dst, size_t offset, const void* src, size_t bytes, const char* what);
+  // Like Write, but without waiting for the queue when bytes <= 1 MiB: src is
+  // copied into a private block (freed when the write completes) and the
+  // write is enqueued. Later commands see the data; src may be reused at once.
+  loom_status* WriteStaged(cl_mem dst, const void* src, size_t bytes, const char* what);
   loom_status* Read(void* dst, cl_mem src, size_t offset, size_t bytes, const char* what);
   loom_status* Copy(cl_mem dst, size_t dst_offset, cl_mem src, size_t src_offset, size_t bytes,
                     const char* what);

@@ -110,7 +110,7 @@ LOOM_CL_KERNEL(SparseXentKernel) {
   if (rows == 0) return nullptr;
   LOOM_CL_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_INT64, ld, &dl));
   LOOM_CL_RETURN_IF_ERROR(
-      k.dev().Write(dl.mem(), 0, labels.data(), labels.size() * sizeof(int64_t), "labels"));
+      k.dev().WriteStaged(dl.mem(), labels.data(), labels.size() * sizeof(int64_t), "labels"));
   cl_mem xm = x.mem(), lm = dl.mem(), lo = loss.mem(), bm = back.mem();
   return k.Launch1D("sparse_xent_float", rows, {xm, lm, lo, bm, rows, cols});
 }

@@ -61,15 +61,10 @@ void Deallocate(void* state, int ordinal, void* ptr) {
 }
 
 // Host -> device. With the NULL stream the copy must be complete when this
-// returns as far as anyone can observe: the source is staged in a private
-// host block (freed by an event callback) and the write is enqueued on the
-// device's in-order queue, ahead of every later kernel or read — so small
-// copies (scalars, labels, a minibatch) do not stall the queue. Copies over
-// 1 MiB block instead (measured on PoCL: staging 4 MiB cost more than waiting).
-constexpr size_t kStagedCopyLimit = 1 << 20;
-
-void CL_CALLBACK FreeStaging(cl_event, cl_int, void* block) { std::free(block); }
-
+// returns as far as anyone can observe: small copies (scalars, labels, a
+// minibatch) are staged and enqueued on the device's in-order queue, ahead of
+// every later kernel or read, so they do not stall it (ClDevice::WriteStaged);
+// copies over 1 MiB block.
 loom_status* MemcpyH2D(void* state, int ordinal, loom_stream* stream, void* dst, const void* src,
                        size_t bytes) {
   ClDevice* d = Dev(ordinal);
@@ -82,24 +77,7 @@ loom_status* MemcpyH2D(void* state, int ordinal, loom_stream* stream, void* dst,
                   "clEnqueueWriteBuffer", StrCat("(", bytes, " bytes to ", d->loom_name(), ")"));
     return nullptr;
   }
-  if (bytes > kStagedCopyLimit) return d->Write(m, 0, src, bytes, "host to device");
-  void* block = std::malloc(bytes);
-  if (!block) return d->Write(m, 0, src, bytes, "host to device");
-  std::memcpy(block, src, bytes);
-  cl_event done = nullptr;
-  cl_int err = clEnqueueWriteBuffer(d->queue(), m, CL_FALSE, 0, bytes, block, 0, nullptr, &done);
-  if (err != CL_SUCCESS) {
-    std::free(block);
-    return ClError(err, "clEnqueueWriteBuffer", StrCat("(", bytes, " bytes to ", d->loom_name(), ")"));
-  }
-  err = clSetEventCallback(done, CL_COMPLETE, FreeStaging, block);
-  if (err != CL_SUCCESS) {  // cannot free it later: wait and free now
-    clWaitForEvents(1, &done);
-    std::free(block);
-  }
-  clReleaseEvent(done);
-  clFlush(d->queue());
-  return nullptr;
+  return d->WriteStaged(m, src, bytes, "host to device");
 }
 
 loom_status* MemcpyD2H(void* state, int ordinal, loom_stream* stream, void* dst, const void* src,
