@@ -93,6 +93,7 @@ Tol Summed(double atol, double rtol, const char* why);
 
 // ---- device registration: one line per device type, in devices/<type>.cc:
 //   static conformance::DeviceRegistration reg("OPENCL");
+// or, without a file, at run time: LOOM_CONFORMANCE_DEVICES=MYASIC,OTHER.
 struct DeviceRegistration {
   explicit DeviceRegistration(const char* device_type);
 };
