@@ -9,11 +9,13 @@
 // scratch buffer (reused across steps, never allocated per step once warm),
 // then one single-threaded GEMM against the filter, which in HWIO layout
 // already is the [KH*KW*C, OC] matrix. 1x1 stride-1 unpadded convolutions skip
-// the gather. The backprops are the same two products transposed:
+// the gather, and small patches (K <= 32, e.g. a first layer on 1-channel
+// images) use a direct kernel with register accumulators instead. The
+// backprops are the same two products transposed:
 //   input:  dPatches = dY * W^T, scattered back (col2im) per image;
 //   filter: dW = sum over tiles of Patches^T * dY, one partial per thread.
 // See bench/README.md for the GEMM choice (Eigen's, measured against
-// OpenBLAS on this machine) and the numbers.
+// OpenBLAS and oneDNN on the development machine) and the numbers.
 #include <algorithm>
 #include <atomic>
 #include <cmath>
