@@ -509,7 +509,7 @@ loom_status* RegisterGradientHost(const char* op_type, loom_plugin_gradient_fn f
 }  // namespace
 
 const loom_host_api* MakeHostApi(const PluginRecord* plugin) {
-  auto* h = new loom_host_api;  // lives for the process, like the plugin
+  auto* h = new loom_host_api;
   std::memset(h, 0, sizeof(*h));
   h->struct_size = LOOM_HOST_API_STRUCT_SIZE;
   h->abi_major = LOOM_PLUGIN_ABI_MAJOR;

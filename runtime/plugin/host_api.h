@@ -20,7 +20,8 @@ struct PendingPlugin {
 
 // The plugin whose init is running on this thread (registrations go there).
 PendingPlugin* CurrentPendingPlugin();
-// A host table for one plugin (its path filled in); lives for the process.
+// A new host table for one plugin (its path filled in); the caller owns it
+// and keeps it as long as the plugin may use it (the life of the process).
 const loom_host_api* MakeHostApi(const PluginRecord* plugin);
 
 }  // namespace loom

@@ -292,7 +292,8 @@ Status Registry::LoadPlugin(const std::string& path_in) {
   loom_plugin_info info;
   std::memset(&info, 0, sizeof(info));
   info.struct_size = LOOM_PLUGIN_INFO_STRUCT_SIZE;
-  const loom_host_api* host = MakeHostApi(rec);
+  rec->host.reset(MakeHostApi(rec));
+  const loom_host_api* host = rec->host.get();
   g_pending = &pending;
   Status init_status = TakeStatus(init(host, &info));
   g_pending = nullptr;

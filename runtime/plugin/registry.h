@@ -59,6 +59,9 @@ struct PluginRecord {
   std::string path, name, version, error;
   int abi_major = 0, abi_minor = 0;
   bool loaded = false;
+  // The table handed to the plugin: it may keep it for the life of the
+  // process, even when refused (its library is never unloaded).
+  std::shared_ptr<const loom_host_api> host;
 };
 
 class Registry {
