@@ -95,6 +95,21 @@ TEST_F(Reduce, LargeSumsAreExactForIntegersValuedFloats) {
   ExpectValues<float>(out[3], {1000}, rows);
 }
 
+TEST_F(Reduce, LongFloatSumsStayAccurate) {
+  // 0.1f summed 200000 times down columns and 1e6 times along rows. Summing
+  // sequentially in float drifts by ~1e-4 relative; the kernels sum in blocks,
+  // bounding the error by (block length + number of blocks) * eps:
+  // (256 + 782) * 6e-8 = 6.2e-5 for columns, (16384/8 + 62) * 6e-8 = 1.3e-4
+  // for rows (Eigen sums a block with 8-lane vectors).
+  loom_output cols = B("Fill", {Const<int32_t>({2}, {200000, 3}), Scalar<float>(0.1f)});
+  loom_output rows = B("Fill", {Const<int32_t>({2}, {2, 1000000}), Scalar<float>(0.1f)});
+  auto out = RunOk({R("Sum", cols, {0}), R("Sum", rows, {1}), R("Mean", rows, {1})});
+  const double c = 200000 * static_cast<double>(0.1f), r = 1000000 * static_cast<double>(0.1f);
+  ExpectNear<float>(out[0], {3}, {static_cast<float>(c), static_cast<float>(c), static_cast<float>(c)}, 6.2e-5);
+  ExpectNear<float>(out[1], {2}, {static_cast<float>(r), static_cast<float>(r)}, 1.3e-4);
+  ExpectNear<float>(out[2], {2}, {0.1f, 0.1f}, 1.3e-4);
+}
+
 TEST_F(Reduce, ArgMaxArgMinPickTheFirstOfTies) {
   loom_output x = Const<float>({2, 3}, {1, 5, 5, 7, 2, 7});
   auto out = RunOk({B("ArgMax", {x, Scalar<int32_t>(1)}), B("ArgMax", {x, Scalar<int32_t>(0)}),
