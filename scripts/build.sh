@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${LOOM_BUILD_DIR:-build}
+# Share compiled objects between build folders and clones (ccache keys ignore the folder).
+export CCACHE_NOHASHDIR=${CCACHE_NOHASHDIR:-true}
 cmake -S . -B "$BUILD" -G Ninja -DLOOM_WERROR=ON "$@" >/dev/null
 ninja -C "$BUILD" -j"$(nproc)"
