@@ -8,8 +8,9 @@
 
 namespace loom_cpu {
 
-// Registers Conv2D(+backprops), MaxPool/AvgPool(+grads), FusedBatchNorm
-// V1-V3 (+grads) for the "CPU" device. Call after the device is registered.
+// Registers Conv2D and DepthwiseConv2dNative (+ backprops), MaxPool/AvgPool
+// (+ grads), FusedBatchNorm V1-V3 (+ grads) for the "CPU" device. Call after
+// the device is registered.
 loom_status* RegisterConvKernels(const loom_host_api* host);
 
 }  // namespace loom_cpu

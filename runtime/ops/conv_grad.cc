@@ -68,6 +68,41 @@ Status Conv2DBackpropFilterGrad(LOOM_GRAD_ARGS) {
 }
 REGISTER_GRADIENT("Conv2DBackpropFilter", Conv2DBackpropFilterGrad);
 
+// DepthwiseConv2dNative and its backprops: the same three linear relations
+// as Conv2D's, with the depthwise ops.
+Status DepthwiseGrad(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  if (!dy[0].valid()) return Status::OK();
+  Output x = op->input(0), w = op->input(1);
+  GradAttrs a = ConvAttrs(op);
+  (*dx)[0] = b.Op("DepthwiseConv2dNativeBackpropInput", {b.ShapeOf(x), w, dy[0]}, a);
+  (*dx)[1] = b.Op("DepthwiseConv2dNativeBackpropFilter", {x, b.ShapeOf(w), dy[0]}, a);
+  return b.status();
+}
+REGISTER_GRADIENT("DepthwiseConv2dNative", DepthwiseGrad);
+
+Status DepthwiseBackpropInputGrad(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  if (!dy[0].valid()) return Status::OK();
+  Output w = op->input(1), gy = op->input(2);
+  GradAttrs a = ConvAttrs(op);
+  (*dx)[1] = b.Op("DepthwiseConv2dNativeBackpropFilter", {dy[0], b.ShapeOf(w), gy}, a);
+  (*dx)[2] = b.Op("DepthwiseConv2dNative", {dy[0], w}, a);
+  return b.status();
+}
+REGISTER_GRADIENT("DepthwiseConv2dNativeBackpropInput", DepthwiseBackpropInputGrad);
+
+Status DepthwiseBackpropFilterGrad(LOOM_GRAD_ARGS) {
+  B b(g, op);
+  if (!dy[0].valid()) return Status::OK();
+  Output x = op->input(0), gy = op->input(2);
+  GradAttrs a = ConvAttrs(op);
+  (*dx)[0] = b.Op("DepthwiseConv2dNativeBackpropInput", {b.ShapeOf(x), dy[0], gy}, a);
+  (*dx)[2] = b.Op("DepthwiseConv2dNative", {x, dy[0]}, a);
+  return b.status();
+}
+REGISTER_GRADIENT("DepthwiseConv2dNativeBackpropFilter", DepthwiseBackpropFilterGrad);
+
 // ---------------------------------------------------------------- pooling
 
 Status MaxPoolGradFn(LOOM_GRAD_ARGS) {

@@ -1,5 +1,6 @@
 // Schemas and shape functions of the convolution, pooling and batch
 // normalisation ops (TensorFlow's nn_ops.cc): Conv2D and its two backprops,
+// DepthwiseConv2dNative and its two backprops,
 // MaxPool/AvgPool and their gradients, FusedBatchNorm (V1-V3) and their
 // gradients. Signatures, attr names and defaults are TensorFlow's, so
 // GraphDefs interoperate; the shape functions understand NHWC and NCHW (a
@@ -111,7 +112,9 @@ PartialShape Make4(const Layout& l, int64_t n, int64_t h, int64_t w, int64_t ch)
 
 int64_t DimOr(const PartialShape& s, int i) { return s.rank_known() ? s.dim(i) : -1; }
 
-Status Conv2DShape(InferenceContext& c) {
+// Conv2D (output channels: filter dim 3) and DepthwiseConv2dNative (output
+// channels: input channels * the multiplier, filter dim 3).
+Status ConvShape(InferenceContext& c, bool depthwise) {
   Layout l;
   RETURN_IF_ERROR(GetLayout(c, &l));
   RETURN_IF_ERROR(c.WithRank(0, 4));
@@ -133,6 +136,11 @@ Status Conv2DShape(InferenceContext& c) {
   const PartialShape& in = c.input(0);
   const PartialShape& f = c.input(1);  // [KH, KW, IC, OC] in every format
   const int64_t in_c = DimOr(in, l.c), f_ic = DimOr(f, 2);
+  if (depthwise && in_c >= 0 && f_ic >= 0 && in_c != f_ic) {
+    return InvalidArgument("input depth (", in_c, ") must equal the filter's input depth (",
+                           f_ic, ") for input shape ", in.ToString(), " and filter shape ",
+                           f.ToString());
+  }
   if (in_c >= 0 && f_ic > 0 && in_c % f_ic != 0) {
     return InvalidArgument("Depth of input (", in_c, ") is not a multiple of input depth of "
                            "filter (", f_ic, ") for input shape ", in.ToString(),
@@ -148,9 +156,16 @@ Status Conv2DShape(InferenceContext& c) {
     RETURN_IF_ERROR(
         WindowedOutputSize(DimOr(in, l.w), kw, dw, sw, padding, pads[2], pads[3], &ow));
   }
-  c.set_output(0, Make4(l, DimOr(in, l.n), oh, ow, DimOr(f, 3)));
+  int64_t out_c = DimOr(f, 3);
+  if (depthwise) {
+    const int64_t ch = in_c >= 0 ? in_c : f_ic;
+    out_c = ch >= 0 && out_c >= 0 ? ch * out_c : -1;
+  }
+  c.set_output(0, Make4(l, DimOr(in, l.n), oh, ow, out_c));
   return Status::OK();
 }
+Status Conv2DShape(InferenceContext& c) { return ConvShape(c, false); }
+Status DepthwiseShape(InferenceContext& c) { return ConvShape(c, true); }
 
 // Output 0 is the 4-D shape held by the int32 input `i` (input_sizes / filter_sizes).
 ShapeFn ShapeFromSizesInput(int i) {
@@ -321,6 +336,44 @@ REGISTER_OP("Conv2DBackpropFilter")
     .Attr("T: {half, bfloat16, float, double}")
     .Attr("strides: list(int)")
     .Attr("use_cudnn_on_gpu: bool = true")
+    .Attr("padding: {'SAME', 'VALID', 'EXPLICIT'}")
+    .Attr("explicit_paddings: list(int) = []")
+    .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+    .Attr("dilations: list(int) = [1, 1, 1, 1]")
+    .SetShapeFn(ShapeFromSizesInput(1));
+
+REGISTER_OP("DepthwiseConv2dNative")
+    .Input("input: T")
+    .Input("filter: T")
+    .Output("output: T")
+    .Attr("T: {half, bfloat16, float, double}")
+    .Attr("strides: list(int)")
+    .Attr("padding: {'SAME', 'VALID', 'EXPLICIT'}")
+    .Attr("explicit_paddings: list(int) = []")
+    .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+    .Attr("dilations: list(int) = [1, 1, 1, 1]")
+    .SetShapeFn(DepthwiseShape);
+
+REGISTER_OP("DepthwiseConv2dNativeBackpropInput")
+    .Input("input_sizes: int32")
+    .Input("filter: T")
+    .Input("out_backprop: T")
+    .Output("output: T")
+    .Attr("T: {half, bfloat16, float, double}")
+    .Attr("strides: list(int)")
+    .Attr("padding: {'SAME', 'VALID', 'EXPLICIT'}")
+    .Attr("explicit_paddings: list(int) = []")
+    .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")
+    .Attr("dilations: list(int) = [1, 1, 1, 1]")
+    .SetShapeFn(ShapeFromSizesInput(0));
+
+REGISTER_OP("DepthwiseConv2dNativeBackpropFilter")
+    .Input("input: T")
+    .Input("filter_sizes: int32")
+    .Input("out_backprop: T")
+    .Output("output: T")
+    .Attr("T: {half, bfloat16, float, double}")
+    .Attr("strides: list(int)")
     .Attr("padding: {'SAME', 'VALID', 'EXPLICIT'}")
     .Attr("explicit_paddings: list(int) = []")
     .Attr("data_format: {'NHWC', 'NCHW'} = 'NHWC'")

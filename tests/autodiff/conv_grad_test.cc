@@ -187,6 +187,31 @@ TEST(ConvGradients, BackpropOpsMatchCentralDifferences) {
   });
 }
 
+TEST(ConvGradients, DepthwiseMatchesCentralDifferences) {
+  AttrSetter a = ConvAttrs({1, 2, 1, 1}, "SAME");
+  RunCases({
+      Case{"DepthwiseConv2dNative multiplier 2", {{{2, 5, 4, 3}}, {{3, 2, 3, 2}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{g.Op("DepthwiseConv2dNative", {in[0], in[1]}, a)};
+           }},
+      Case{"DepthwiseConv2dNative VALID dilation 2", {{{1, 6, 6, 2}}, {{2, 2, 2, 1}}},
+           [](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{g.Op("DepthwiseConv2dNative", {in[0], in[1]},
+                                                  ConvAttrs({1, 1, 1, 1}, "VALID", {1, 2, 2, 1}))};
+           }},
+      Case{"DepthwiseConv2dNativeBackpropInput", {{{3, 3, 2, 2}}, {{1, 3, 5, 4}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{g.Op("DepthwiseConv2dNativeBackpropInput",
+                                                  {g.Ints({1, 5, 5, 2}), in[0], in[1]}, a)};
+           }},
+      Case{"DepthwiseConv2dNativeBackpropFilter", {{{1, 5, 5, 2}}, {{1, 3, 5, 4}}},
+           [a](Graph& g, const std::vector<loom_output>& in) {
+             return std::vector<loom_output>{g.Op("DepthwiseConv2dNativeBackpropFilter",
+                                                  {in[0], g.Ints({3, 3, 2, 2}), in[1]}, a)};
+           }},
+  });
+}
+
 TEST(ConvGradients, PoolingMatchesCentralDifferences) {
   auto pool = [](const char* op, std::vector<int64_t> x, int64_t k, int64_t s, const char* p) {
     AttrSetter a = PoolAttrs(k, s, p);

@@ -669,7 +669,7 @@ TEST(GradientCheck, EveryRegisteredOpIsCovered) {
   for (const GradCase& c : AllCases()) covered.insert(c.op);
   for (const char* op : {"Mul", "MatMul", "Softmax", "Sum"}) covered.insert(op);
   // Checked in conv_grad_test.cc.
-  for (const char* op : {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "MaxPool", "MaxPoolGrad", "MaxPoolGradGrad", "AvgPool", "AvgPoolGrad", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3"}) covered.insert(op);
+  for (const char* op : {"Conv2D", "Conv2DBackpropInput", "Conv2DBackpropFilter", "DepthwiseConv2dNative", "DepthwiseConv2dNativeBackpropInput", "DepthwiseConv2dNativeBackpropFilter", "MaxPool", "MaxPoolGrad", "MaxPoolGradGrad", "AvgPool", "AvgPoolGrad", "FusedBatchNorm", "FusedBatchNormV2", "FusedBatchNormV3", "FusedBatchNormGrad", "FusedBatchNormGradV2", "FusedBatchNormGradV3"}) covered.insert(op);
   // Ops with no gradient by design (TensorFlow's NotDifferentiable set), sources,
   // state updates and internal helper ops.
   const std::set<std::string> exempt = {

@@ -95,6 +95,7 @@ std::vector<float> ToFloat(const std::vector<double>& v) {
 
 class Conv : public OpTest {
  protected:
+  void CheckDepthwise(const ConvCase& k);
   AttrFn ConvAttrs(const ConvCase& k) {
     std::vector<AttrFn> a = {IntList("strides", {1, k.sh, k.sw, 1}), Str("padding", k.padding),
                              IntList("dilations", {1, k.dh, k.dw, 1})};
@@ -223,6 +224,54 @@ TEST_F(Conv, NchwIsRefusedByNameAndDepthMismatchIsAnError) {
   std::string err = TryBuild("Conv2D", {Const<float>({4, 4, 2}, Values(32, 1)), Const<float>({3, 3, 2, 2}, Values(36, 1))},
                              Attrs({IntList("strides", {1, 1, 1, 1}), Str("padding", "SAME")}), &op);
   ExpectError(err, "INVALID_ARGUMENT", {"Conv2D", "rank"});
+}
+
+// ---------------------------------------------------------------- depthwise
+
+// DepthwiseConv2dNative and both backprops against the naive loop:
+// y[n, oy, ox, c * M + m] = sum x[n, iy, ix, c] * w[ky, kx, c, m].
+void Conv::CheckDepthwise(const ConvCase& k) {
+  SCOPED_TRACE(k.label);
+  ConvRef r(k);  // geometry only; oc below is c * multiplier
+  const int64_t C = k.in[3], M = k.filter[3], OC = C * M;
+  const std::vector<int64_t> os = {r.n, r.oh, r.ow, OC};
+  std::vector<float> x = Values(Prod(k.in), 41), w = Values(Prod(k.filter), 42), dy = Values(Prod(os), 43);
+  std::vector<double> y(static_cast<size_t>(Prod(os))), dx(x.size()), dw(w.size());
+  for (int64_t b = 0; b < r.n; ++b)
+    for (int64_t oy = 0; oy < r.oh; ++oy)
+      for (int64_t ox = 0; ox < r.ow; ++ox)
+        for (int64_t ky = 0; ky < r.kh; ++ky)
+          for (int64_t kx = 0; kx < r.kw; ++kx) {
+            const int64_t iy = oy * k.sh - r.pt + ky * k.dh, ix = ox * k.sw - r.pl + kx * k.dw;
+            if (iy < 0 || iy >= r.h || ix < 0 || ix >= r.w) continue;
+            for (int64_t c = 0; c < C; ++c)
+              for (int64_t m = 0; m < M; ++m) {
+                const int64_t xi = ((b * r.h + iy) * r.w + ix) * C + c;
+                const int64_t wi = ((ky * r.kw + kx) * C + c) * M + m;
+                const int64_t yi = ((b * r.oh + oy) * r.ow + ox) * OC + c * M + m;
+                y[yi] += static_cast<double>(x[xi]) * w[wi];
+                dx[xi] += static_cast<double>(dy[yi]) * w[wi];
+                dw[wi] += static_cast<double>(dy[yi]) * x[xi];
+              }
+          }
+  AttrFn a = Attrs({IntList("strides", {1, k.sh, k.sw, 1}), Str("padding", k.padding),
+                    IntList("dilations", {1, k.dh, k.dw, 1})});
+  loom_output xc = Const<float>(k.in, x), wc = Const<float>(k.filter, w), dyc = Const<float>(os, dy);
+  std::vector<int32_t> in_sizes(k.in.begin(), k.in.end()), f_sizes(k.filter.begin(), k.filter.end());
+  auto out = RunOk({B("DepthwiseConv2dNative", {xc, wc}, a),
+                       B("DepthwiseConv2dNativeBackpropInput", {Const<int32_t>({4}, in_sizes), wc, dyc}, a),
+                       B("DepthwiseConv2dNativeBackpropFilter", {xc, Const<int32_t>({4}, f_sizes), dyc}, a)});
+  ASSERT_EQ(out.size(), 3u);
+  ExpectNear<float>(out[0], os, ToFloat(y), 1e-4, 1e-4);
+  ExpectNear<float>(out[1], k.in, ToFloat(dx), 1e-4, 1e-4);
+  ExpectNear<float>(out[2], k.filter, ToFloat(dw), 1e-4, 1e-4);
+}
+
+TEST_F(Conv, DepthwiseMatchesNaiveReference) {
+  CheckDepthwise({"multiplier 1 SAME", {2, 6, 5, 3}, {3, 3, 3, 1}});
+  CheckDepthwise({"multiplier 2 VALID stride 2", {1, 7, 8, 2}, {3, 2, 2, 2}, 2, 2, 1, 1, "VALID"});
+  CheckDepthwise({"multiplier 3 dilation 2", {2, 7, 7, 4}, {3, 3, 4, 3}, 1, 1, 2, 2});
+  CheckDepthwise({"5x5 on 1x1 image", {3, 1, 1, 2}, {5, 5, 2, 1}});
 }
 
 // ---------------------------------------------------------------- pooling

@@ -364,3 +364,27 @@ def batch_normalization(x, mean, variance, offset, scale, variance_epsilon, name
         shift = (convert_to_tensor(offset, dtype=x.dtype) - mean * inv) if offset is not None \
             else -mean * inv
         return x * inv + shift
+
+
+def depthwise_conv2d_native(input, filter, strides, padding, data_format="NHWC",  # noqa: A002
+                            dilations=None, name=None):
+    """tf.nn.depthwise_conv2d_native: filter [kh, kw, in, multiplier]; output
+    channels in * multiplier."""
+    x = convert_to_tensor(input)
+    w = convert_to_tensor(filter, dtype=x.dtype)
+    data_format = data_format or "NHWC"
+    attrs = [attr_type("T", x.dtype),
+             attr_ints("strides", _nhwc_sequence(strides, "strides", data_format)),
+             attr_string("data_format", data_format),
+             attr_ints("dilations", _nhwc_sequence(dilations, "dilations", data_format))]
+    return make_op1("DepthwiseConv2dNative", [x, w], attrs + _padding_attrs(padding),
+                    name=name or "DepthwiseConv2dNative")
+
+
+def depthwise_conv2d(input, filter, strides, padding, rate=None, name=None,  # noqa: A002
+                     data_format=None, dilations=None):
+    """tf.nn.depthwise_conv2d (rate: TF1's name for the dilation rate)."""
+    return depthwise_conv2d_native(input, filter, strides, padding,
+                                   data_format=data_format or "NHWC",
+                                   dilations=dilations if dilations is not None else rate,
+                                   name=name or "depthwise")

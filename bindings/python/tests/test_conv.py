@@ -173,3 +173,20 @@ def test_small_cnn_trains():
             s.run(train, {x: images, y: labels})
         last = s.run(loss, {x: images, y: labels})
     assert last < 0.2 < first
+
+
+def test_depthwise_conv2d_matches_numpy_and_has_gradients():
+    r = np.random.RandomState(7)
+    x = r.randn(2, 6, 5, 3).astype(np.float32)
+    w = r.randn(3, 3, 3, 2).astype(np.float32)  # multiplier 2
+    xt, wt = tf.constant(x), tf.constant(w)
+    y = tf.nn.depthwise_conv2d(xt, wt, strides=[1, 1, 1, 1], padding="SAME")
+    assert y.shape.as_list() == [2, 6, 5, 6]
+    dx, dw = tf.gradients(tf.reduce_sum(y), [xt, wt])
+    yv, dxv, dwv = run([y, dx, dw])
+    want = np.concatenate([conv_ref(x[..., c:c + 1], w[:, :, c:c + 1, :]) for c in range(3)],
+                          axis=3)
+    np.testing.assert_allclose(yv, want, rtol=1e-4, atol=1e-4)
+    assert dxv.shape == x.shape and dwv.shape == w.shape
+    # d sum(y) / d w[ky, kx, c, m] = sum of the input window values that tap sees.
+    np.testing.assert_allclose(dwv[1, 1, :, 0], x.sum(axis=(0, 1, 2)), rtol=1e-4)
