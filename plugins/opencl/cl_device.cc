@@ -487,9 +487,10 @@ loom_status* ClDevice::Allocate(size_t bytes, cl_mem* out) {
       m = clCreateBuffer(context_, CL_MEM_READ_WRITE, size, nullptr, &err);
     }
     if (err != CL_SUCCESS) {
+      // The runtime's prefix already says what was being allocated where.
       return ClError(err, "clCreateBuffer",
-                     StrCat("allocating ", bytes, " bytes on ", loom_name_, " (", bytes_in_use(),
-                            " bytes in use of ", global_mem_size_, ")"));
+                     StrCat("(", size, " bytes requested; ", bytes_in_use(), " bytes in use of ",
+                            global_mem_size_, " on ", loom_name_, ")"));
     }
   }
   const int64_t now = in_use_.fetch_add(static_cast<int64_t>(size)) + static_cast<int64_t>(size);

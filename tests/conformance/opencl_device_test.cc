@@ -120,6 +120,58 @@ TEST(OpenClDevice, ProgramCacheIsWrittenAndADamagedEntryIsRebuilt) {
   Shell("rm -rf " + dir, &out);
 }
 
+// A failed cl call is a status naming the call, the OpenCL error and the op,
+// and the device stays usable afterwards.
+TEST(OpenClDevice, AllocationFailureNamesTheCallAndTheOp) {
+  REQUIRE_OPENCL();
+  loom_graph* g = loom_graph_new();
+  auto konst = [&](loom_dtype dt, std::vector<int64_t> dims, const void* data) {
+    loom_tensor* t = nullptr;
+    EXPECT_EQ(Take(loom_tensor_new(dt, dims.data(), static_cast<int>(dims.size()), &t)), "");
+    std::memcpy(loom_tensor_data(t), data, loom_tensor_byte_size(t));
+    loom_op_builder* b = loom_op_builder_new(g, "Const", nullptr);
+    loom_op_builder_set_attr_tensor(b, "value", t);
+    loom_op_builder_set_attr_type(b, "dtype", dt);
+    loom_tensor_free(t);
+    loom_op* op = nullptr;
+    EXPECT_EQ(Take(loom_op_builder_finish(b, &op)), "");
+    return loom_output{op, 0};
+  };
+  auto fill = [&](int64_t n, const char* name) {
+    const float one = 1.0f;
+    loom_op_builder* b = loom_op_builder_new(g, "Fill", name);
+    loom_op_builder_add_input(b, konst(LOOM_DTYPE_INT64, {1}, &n));
+    loom_op_builder_add_input(b, konst(LOOM_DTYPE_FLOAT, {}, &one));
+    loom_op_builder_set_device(b, "/device:OPENCL:0");
+    loom_op* op = nullptr;
+    EXPECT_EQ(Take(loom_op_builder_finish(b, &op)), "");
+    loom_op_builder* s = loom_op_builder_new(g, "Sum", nullptr);
+    const int32_t axis = 0;
+    loom_op_builder_add_input(s, {op, 0});
+    loom_op_builder_add_input(s, konst(LOOM_DTYPE_INT32, {1}, &axis));
+    loom_op_builder_set_device(s, "/device:OPENCL:0");
+    loom_op* sum = nullptr;
+    EXPECT_EQ(Take(loom_op_builder_finish(s, &sum)), "");
+    return loom_output{sum, 0};
+  };
+  loom_output huge = fill(int64_t{1} << 40, "huge");  // 4 TiB
+  loom_output small = fill(1000, "small");
+  loom_session* sess = nullptr;
+  ASSERT_EQ(Take(loom_session_new(g, nullptr, &sess)), "");
+  loom_tensor* out = nullptr;
+  std::string err = Take(loom_session_run(sess, nullptr, nullptr, 0, &huge, 1, nullptr, 0, &out));
+  EXPECT_EQ(err.rfind("RESOURCE_EXHAUSTED", 0), 0u) << err;
+  EXPECT_NE(err.find("clCreateBuffer"), std::string::npos) << err;
+  EXPECT_NE(err.find("CL_"), std::string::npos) << err;
+  EXPECT_NE(err.find("'huge'"), std::string::npos) << err;
+  EXPECT_NE(err.find("OPENCL:0"), std::string::npos) << err;
+  ASSERT_EQ(Take(loom_session_run(sess, nullptr, nullptr, 0, &small, 1, nullptr, 0, &out)), "");
+  EXPECT_EQ(*static_cast<const float*>(loom_tensor_data(out)), 1000.0f);
+  loom_tensor_free(out);
+  loom_session_free(sess);
+  loom_graph_free(g);
+}
+
 // Four threads run their own sessions on the one OPENCL:0 queue at once;
 // each must get exactly what it gets alone.
 TEST(OpenClDevice, ConcurrentSessionsGetTheirOwnResults) {
