@@ -1,6 +1,6 @@
-// MatMul, BatchMatMul and BatchMatMulV2 (float). The OpenCL kernel
-// (cl/matmul.cl) reads A through strides and wants B contiguous along its
-// columns, so a transposed B is first gathered into a temporary.
+// MatMul, BatchMatMul and BatchMatMulV2 (float) with cl/matmul.cl: A is
+// read through strides; B directly when its rows are short and contiguous,
+// else from a packed copy of its 16-column panels gathered first.
 #include <algorithm>
 
 #include "kernels.h"
@@ -18,37 +18,41 @@ loom_status* BatchedProduct(const Kernel& k, const Tensor& a, const Tensor& b, b
   const int64_t b0 = b.dim(b.rank - 2), b1 = b.dim(b.rank - 1);
   const int64_t m = ta ? a1 : a0, kk = ta ? a0 : a1, n = tb ? b0 : b1;
   if (c.size == 0) return nullptr;
-  cl_mem am = a.mem(), bm = b.mem(), cm = c.mem();
+  cl_mem am = a.mem(), bm = b.mem(), cm = c.mem(), bp = bm;
   if (kk == 0) {  // an empty sum: zeros
     const float zero = 0.0f;
     return k.dev().Fill(cm, &zero, sizeof zero, c.bytes(), "MatMul with an empty inner dimension");
   }
-  Tensor bt;
-  if (tb) {
-    // Gather B^T: [batches_b, b0, b1] -> [batches_b, b1, b0].
-    const int64_t bb = b.size / (b0 * b1);
-    Dims d;
-    d.push_back(bb);
-    d.push_back(b1);
-    d.push_back(b0);
-    LOOM_CL_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &bt));
-    GatherView v = {};
-    v.rank = 3;
-    v.offset = 0;
-    const int64_t dims[3] = {bb, b1, b0}, strides[3] = {b0 * b1, 1, b1};
-    for (int i = 0; i < 3; ++i) {
-      v.dims[i] = dims[i];
-      v.mods[i] = dims[i];
-      v.strides[i] = strides[i];
-    }
-    LOOM_CL_RETURN_IF_ERROR(Gather(k, bm, bt.mem(), b.size, 4, v));
-    bm = bt.mem();
-  }
-  // A(i, k) = A[i * a_rs + k * a_cs] within its matrix.
+  // B(k, j) = B[k * b_rs + j * b_cs] within its matrix; A(i, k) likewise.
+  const int64_t b_rs = tb ? 1 : b1, b_cs = tb ? b1 : 1;
   const int64_t a_rs = ta ? 1 : a1, a_cs = ta ? a1 : 1;
+  // Pack B's full 16-column panels when B is transposed (the vector loads
+  // need columns side by side) or when its rows are long (>= 2 KiB: loads a
+  // row apart then thrash the TLB) and enough rows of A reuse each panel.
+  const int64_t panels = n / 16;
+  const int32_t packed = panels > 0 && (tb || (n >= 512 && m >= 64)) ? 1 : 0;
+  Tensor packed_b;
+  if (packed) {
+    const int64_t bb = b.size / (b0 * b1);  // B's batch count
+    Dims d;
+    d.push_back(bb * panels * kk * 16);
+    LOOM_CL_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &packed_b));
+    GatherView v = {};
+    v.rank = 4;
+    v.offset = 0;
+    const int64_t dims[4] = {bb, panels, kk, 16};
+    const int64_t strides[4] = {kk * n, 16 * b_cs, b_rs, b_cs};
+    for (int i = 0; i < kMaxDims; ++i) {
+      v.dims[i] = i < 4 ? dims[i] : 1;
+      v.mods[i] = i < 4 ? dims[i] : 1;
+      v.strides[i] = i < 4 ? strides[i] : 0;
+    }
+    bp = packed_b.mem();
+    LOOM_CL_RETURN_IF_ERROR(Gather(k, bm, bp, packed_b.size, 4, v));
+  }
   const size_t gx = static_cast<size_t>((n + 15) / 16), gy = static_cast<size_t>((m + 3) / 4);
   return k.Launch("matmul_float", {gx, gy, static_cast<size_t>(batches)}, {4, 4, 1},
-                  {am, bm, cm, m, n, kk, a_rs, a_cs, batch_view});
+                  {am, bm, bp, cm, m, n, kk, a_rs, a_cs, b_rs, b_cs, packed, batch_view});
 }
 
 BroadcastView SingleBatch() {

@@ -63,11 +63,14 @@ std::vector<Case> MatMulCases() {
       MM("mlp_input_grad", {100, 256}, {784, 256}, false, true, 256),
       MM("vector_times_matrix", {1, 300}, {300, 17}, false, false, 300),
       MM("matrix_times_vector", {19, 300}, {300, 1}, false, false, 300),
+      MM("packed_b_with_edges", {70, 300}, {300, 530}, false, false, 300),
+      MM("packed_transposed_b_with_edges", {70, 120}, {530, 120}, false, true, 120),
       MM("empty_inner", {3, 0}, {0, 4}, false, false, 0),
       MM("empty_rows", {0, 5}, {5, 4}, false, false, 5),
       BMM("BatchMatMul", "batched", {3, 20, 30}, {3, 30, 10}, false, false, 30),
       BMM("BatchMatMul", "adjoints", {2, 2, 30, 20}, {2, 2, 10, 30}, true, true, 30),
       BMM("BatchMatMulV2", "broadcast_batch", {4, 1, 9, 12}, {3, 12, 7}, false, false, 12),
+      BMM("BatchMatMulV2", "broadcast_packed_adj_y", {2, 1, 20, 33}, {3, 40, 33}, false, true, 33),
       BMM("BatchMatMulV2", "rank2", {9, 12}, {12, 7}, false, true, 7),
   };
   // transpose_b above multiplies [9,12] by [12,7]^T: fix the shapes to agree.
