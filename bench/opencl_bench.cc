@@ -6,6 +6,8 @@
 //                            device, fetch it back: host->device + device->host
 //                            (on the CPU no copy happens: the difference is the
 //                            copies' cost)
+//   BM_OpChain/<device>      50 dependent AddV2 on 256 floats: the cost of one
+//                            op (scheduling + a kernel launch)
 //   BM_MlpStep/<device>      one training step of the MLP (784-256-128-10,
 //                            batch 100, Adam) with the model on the device and
 //                            its input fed from the host; items/s = steps/s
@@ -156,6 +158,33 @@ BENCHMARK(BM_RoundTrip)
     ->ArgsProduct({{0, 1}, {1, 4, 16, 64}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
+
+// Per-op cost: a chain of 50 dependent AddV2 on 256 floats on the device,
+// fetched at the end; time per op ~ launch overhead of one kernel.
+void BM_OpChain(benchmark::State& state) {
+  const int64_t dev = state.range(0);
+  if (!Present(dev)) return state.SkipWithError("device not present");
+  const char* d = DeviceName(dev);
+  loom_graph* g = loom_graph_new();
+  loom_output x = Const(g, Random({256}));
+  loom_output y = Op(g, "AddV2", {x, x}, d);
+  for (int i = 1; i < 50; ++i) y = Op(g, "AddV2", {y, x}, d);
+  loom_session* s = nullptr;
+  Check(loom_session_new(g, nullptr, &s), "session");
+  loom_callable* call = nullptr;
+  Check(loom_session_make_callable(s, nullptr, 0, &y, 1, nullptr, 0, &call), "callable");
+  for (auto _ : state) {
+    loom_tensor* out = nullptr;
+    Check(loom_callable_run(call, nullptr, &out), "run");
+    loom_tensor_free(out);
+  }
+  state.counters["per_op"] = benchmark::Counter(static_cast<double>(state.iterations()) * 50,
+                                                benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  loom_callable_free(call);
+  loom_session_free(s);
+  loom_graph_free(g);
+}
+BENCHMARK(BM_OpChain)->ArgNames({"dev"})->Arg(0)->Arg(1)->UseRealTime()->Unit(benchmark::kMicrosecond);
 
 void BM_MlpStep(benchmark::State& state) {
   const int64_t dev = state.range(0);
