@@ -21,7 +21,8 @@ struct Executor::RunState {
   std::mutex mu;
   Status status;
   std::atomic<bool> failed{false};
-  Rendezvous rendezvous;
+  Rendezvous own_rendezvous;
+  Rendezvous* rendezvous = &own_rendezvous;  // shared by a step's partitions
   uint64_t step_id = 0;
 };
 
@@ -208,42 +209,64 @@ Status Executor::Prepare() {
   slot_device_.assign(num_slots_, nullptr);
   slot_needs_host_.assign(num_slots_, 0);
   for (ExecNode& en : nodes_) {
-    en.output_on_host.assign(en.num_outputs, en.device->memory_is_host ? 1 : 0);
-    if (en.intrinsic != kNotIntrinsic) {
-      // The core's own ops read and write host memory, except variables,
-      // which live on their device (Assign copies into it).
-      continue;
-    }
-    std::vector<uint8_t> input_on_host(en.num_inputs, en.device->memory_is_host ? 1 : 0);
-    if (!en.kernel->host_memory_args.empty() && en.node->op_def()) {
-      auto mark = [&](const std::vector<ArgDef>& args, std::vector<uint8_t>* flags) {
-        size_t pos = 0;
-        for (const ArgDef& a : args) {
-          int64_t n = 1;
-          if (!a.number_attr.empty()) (void)en.node->attrs().GetInt(a.number_attr, &n);
-          if (!a.type_list_attr.empty()) {
-            std::vector<DataType> ts;
-            (void)en.node->attrs().GetTypeList(a.type_list_attr, &ts);
-            n = static_cast<int64_t>(ts.size());
-          }
-          bool host = std::find(en.kernel->host_memory_args.begin(), en.kernel->host_memory_args.end(),
-                                a.name) != en.kernel->host_memory_args.end();
-          for (int64_t k = 0; k < n && pos < flags->size(); ++k, ++pos)
-            if (host) (*flags)[pos] = 1;
-        }
-      };
-      mark(en.node->op_def()->inputs, &input_on_host);
-      mark(en.node->op_def()->outputs, &en.output_on_host);
-    }
+    std::vector<MemoryType> in_mem;
+    InputOutputMemory(en.node, en.device, en.kernel, &in_mem, &en.output_on_host);
     for (int i = 0; i < en.num_inputs; ++i) {
-      if (input_on_host[i]) {
-        slot_needs_host_[en.input_start + i] = 1;
-      } else if (!en.node->input_is_ref(i)) {
-        slot_device_[en.input_start + i] = en.device;
-      }
+      if (in_mem[i] == MemoryType::kHost) slot_needs_host_[en.input_start + i] = 1;
+      if (in_mem[i] == MemoryType::kDevice) slot_device_[en.input_start + i] = en.device;
     }
   }
+  // A Recv places what it receives where its first consumer wants it (the
+  // partitioner gives each memory type its own Recv).
+  for (ExecNode& en : nodes_) {
+    if (en.intrinsic != kRecv) continue;
+    for (const OutEdge& e : en.out_edges)
+      if (e.dst_slot >= 0) {
+        en.recv_slot = e.dst_slot;
+        break;
+      }
+  }
   return Status::OK();
+}
+
+void InputOutputMemory(const Node* n, const Device* d, const KernelDef* kernel, std::vector<MemoryType>* inputs,
+                       std::vector<uint8_t>* outputs_on_host) {
+  const int ni = n->num_inputs(), no = n->num_outputs();
+  outputs_on_host->assign(no, d->memory_is_host ? 1 : 0);
+  if (!kernel) {
+    // The core's own ops read and write host memory, except variables, which
+    // live on their device (Assign copies into it): their inputs take any memory.
+    inputs->assign(ni, MemoryType::kAny);
+    return;
+  }
+  std::vector<uint8_t> input_on_host(ni, d->memory_is_host ? 1 : 0);
+  if (!kernel->host_memory_args.empty() && n->op_def()) {
+    auto mark = [&](const std::vector<ArgDef>& args, std::vector<uint8_t>* flags) {
+      size_t pos = 0;
+      for (const ArgDef& a : args) {
+        int64_t count = 1;
+        if (!a.number_attr.empty()) (void)n->attrs().GetInt(a.number_attr, &count);
+        if (!a.type_list_attr.empty()) {
+          std::vector<DataType> ts;
+          (void)n->attrs().GetTypeList(a.type_list_attr, &ts);
+          count = static_cast<int64_t>(ts.size());
+        }
+        bool host = std::find(kernel->host_memory_args.begin(), kernel->host_memory_args.end(), a.name) !=
+                    kernel->host_memory_args.end();
+        for (int64_t k = 0; k < count && pos < flags->size(); ++k, ++pos)
+          if (host) (*flags)[pos] = 1;
+      }
+    };
+    mark(n->op_def()->inputs, &input_on_host);
+    mark(n->op_def()->outputs, outputs_on_host);
+  }
+  inputs->assign(ni, MemoryType::kAny);
+  for (int i = 0; i < ni; ++i) {
+    if (input_on_host[i])
+      (*inputs)[i] = MemoryType::kHost;
+    else if (!n->input_is_ref(i))
+      (*inputs)[i] = MemoryType::kDevice;
+  }
 }
 
 Status Executor::PlaceInput(Tensor* t, int slot) const {
@@ -274,42 +297,55 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
       num_fetches != static_cast<int>(params_.fetches.size()))
     return InvalidArgument("executor: expected ", params_.feeds.size(), " feeds and ",
                            params_.fetches.size(), " fetches, got ", num_feeds, " and ", num_fetches);
+  if (!parts_.empty()) return RunPartitions(feed_values, fetch_values);
   RunState rs;
-  rs.step_id = g_step_ids.fetch_add(1, std::memory_order_relaxed);
-  rs.slots.resize(num_slots_);
-  rs.slot_refs.assign(num_slots_, nullptr);
-  rs.outs.resize(num_outputs_);
-  rs.out_refs.assign(num_outputs_, nullptr);
-  rs.pending.reset(new std::atomic<int>[nodes_.size()]);
-  for (size_t i = 0; i < nodes_.size(); ++i) rs.pending[i].store(nodes_[i].initial_pending, std::memory_order_relaxed);
-  rs.outstanding.store(static_cast<int>(nodes_.size()), std::memory_order_relaxed);
-  rs.fetches = fetch_values;
+  Status s = Start(&rs, feed_values, fetch_values, g_step_ids.fetch_add(1, std::memory_order_relaxed));
+  if (!s.ok()) return s;
+  WaitForCounter(rs.outstanding, params_.pool);
+  return Finish(&rs, fetch_values);
+}
+
+Status Executor::Start(RunState* rs, const Tensor* feed_values, Tensor* fetch_values, uint64_t step_id) const {
+  rs->step_id = step_id;
+  rs->slots.resize(num_slots_);
+  rs->slot_refs.assign(num_slots_, nullptr);
+  rs->outs.resize(num_outputs_);
+  rs->out_refs.assign(num_outputs_, nullptr);
+  rs->pending.reset(new std::atomic<int>[nodes_.size()]);
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    rs->pending[i].store(nodes_[i].initial_pending, std::memory_order_relaxed);
+  rs->fetches = fetch_values;
+  const int num_feeds = static_cast<int>(params_.feeds.size());
   for (int f = 0; f < num_feeds; ++f) {
     for (int slot : feed_slots_[f]) {
-      rs.slots[slot].t = feed_values[f];
-      RETURN_IF_ERROR(PlaceInput(&rs.slots[slot].t, slot)
+      rs->slots[slot].t = feed_values[f];
+      RETURN_IF_ERROR(PlaceInput(&rs->slots[slot].t, slot)
                           .WithPrefix(StrCat("copying feed ", f, " to its device: ")));
     }
     for (int pos : feed_fetches_[f]) fetch_values[pos] = feed_values[f];
   }
-  if (!nodes_.empty()) {
-    // Roots beyond the first go to the pool when there is inter-op parallelism.
-    bool parallel = params_.pool && params_.inter_op_threads > 1 && params_.pool->num_workers() > 0;
-    if (parallel) {
-      for (size_t r = 1; r < roots_.size(); ++r) {
-        int n = roots_[r];
-        if (nodes_[n].intrinsic != kNotIntrinsic) continue;
-        params_.pool->Schedule([this, &rs, n] { RunFrom(&rs, n); });
-      }
-      RunFrom(&rs, roots_[0]);
-      for (size_t r = 1; r < roots_.size(); ++r)
-        if (nodes_[roots_[r]].intrinsic != kNotIntrinsic) RunFrom(&rs, roots_[r]);
-    } else {
-      for (int r : roots_) RunFrom(&rs, r);
+  rs->outstanding.store(static_cast<int>(nodes_.size()), std::memory_order_relaxed);
+  if (nodes_.empty()) return Status::OK();
+  // Roots beyond the first go to the pool when there is inter-op parallelism.
+  bool parallel = params_.pool && params_.inter_op_threads > 1 && params_.pool->num_workers() > 0;
+  if (parallel) {
+    for (size_t r = 1; r < roots_.size(); ++r) {
+      int n = roots_[r];
+      if (nodes_[n].intrinsic != kNotIntrinsic) continue;
+      params_.pool->Schedule([this, rs, n] { RunFrom(rs, n); });
     }
-    WaitForCounter(rs.outstanding, params_.pool);
+    RunFrom(rs, roots_[0]);
+    for (size_t r = 1; r < roots_.size(); ++r)
+      if (nodes_[roots_[r]].intrinsic != kNotIntrinsic) RunFrom(rs, roots_[r]);
+  } else {
+    for (int r : roots_) RunFrom(rs, r);
   }
-  if (!rs.status.ok()) return rs.status;
+  return Status::OK();
+}
+
+Status Executor::Finish(RunState* rs, Tensor* fetch_values) const {
+  if (!rs->status.ok()) return rs->status;
+  const int num_fetches = static_cast<int>(params_.fetches.size());
   for (int f = 0; f < num_fetches; ++f) {
     if (!fetch_values[f].valid())
       return FailedPrecondition("fetch ", params_.fetches[f].node->name(), ":", params_.fetches[f].index,
@@ -323,6 +359,66 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
       fetch_values[f] = fetch_values[f].DeepCopy();
     }
   }
+  return Status::OK();
+}
+
+Status Executor::CreatePartitioned(PartitionedParams pp, std::unique_ptr<Executor>* out) {
+  ExecutorParams top;
+  top.feeds = pp.feeds;
+  top.fetches = pp.fetches;
+  top.pool = pp.pool;
+  std::unique_ptr<Executor> ex(new Executor(std::move(top)));
+  ex->graphs_ = std::move(pp.graphs);
+  for (ExecutorParams& p : pp.parts) {
+    std::unique_ptr<Executor> part;
+    RETURN_IF_ERROR(Create(std::move(p), &part));
+    ex->parts_.push_back(std::move(part));
+  }
+  ex->part_feeds_ = std::move(pp.feed_index);
+  ex->part_fetches_ = std::move(pp.fetch_index);
+  // A fetched output that is also fed answers with the feed.
+  ex->fetch_from_feed_.assign(pp.fetches.size(), -1);
+  for (size_t f = 0; f < pp.fetches.size(); ++f)
+    for (size_t i = 0; i < pp.feeds.size(); ++i)
+      if (pp.fetches[f] == pp.feeds[i]) ex->fetch_from_feed_[f] = static_cast<int>(i);
+  *out = std::move(ex);
+  return Status::OK();
+}
+
+Status Executor::RunPartitions(const Tensor* feed_values, Tensor* fetch_values) const {
+  // One rendezvous and step id for all partitions; each starts in this thread
+  // and runs until it waits on a Recv, whose Send then continues it.
+  Rendezvous rendezvous;
+  const uint64_t step_id = g_step_ids.fetch_add(1, std::memory_order_relaxed);
+  const size_t n = parts_.size();
+  std::vector<RunState> states(n);
+  std::vector<std::vector<Tensor>> feeds(n), fetches(n);
+  size_t started = 0;
+  Status start_error;
+  for (size_t p = 0; p < n; ++p) {
+    for (int f : part_feeds_[p]) feeds[p].push_back(feed_values[f]);
+    fetches[p].resize(part_fetches_[p].size());
+    states[p].rendezvous = &rendezvous;
+    start_error = parts_[p]->Start(&states[p], feeds[p].data(), fetches[p].data(), step_id);
+    if (!start_error.ok()) {
+      rendezvous.StartAbort(start_error);
+      break;
+    }
+    ++started;
+  }
+  for (size_t p = 0; p < started; ++p) WaitForCounter(states[p].outstanding, params_.pool);
+  if (!start_error.ok()) return start_error;
+  // The first failure aborted the rendezvous with its status: that is the root
+  // cause; the other partitions' errors are the cancellation it caused.
+  Status root = rendezvous.abort_status();
+  if (!root.ok()) return root;
+  for (size_t p = 0; p < n; ++p) {
+    RETURN_IF_ERROR(parts_[p]->Finish(&states[p], fetches[p].data()));
+    for (size_t i = 0; i < part_fetches_[p].size(); ++i)
+      fetch_values[part_fetches_[p][i]] = std::move(fetches[p][i]);
+  }
+  for (size_t f = 0; f < fetch_from_feed_.size(); ++f)
+    if (fetch_from_feed_[f] >= 0) fetch_values[f] = feed_values[fetch_from_feed_[f]];
   return Status::OK();
 }
 
@@ -393,12 +489,25 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
       (void)en.node->attrs().GetString("recv_device", &recv_device);
       (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
       std::string k = Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
-      rs->rendezvous.RecvAsync(k, [this, rs, n](const Status& st, const Tensor& t) {
+      rs->rendezvous->RecvAsync(k, [this, rs, n](const Status& st, const Tensor& t) {
         const ExecNode& e = nodes_[n];
-        if (st.ok()) rs->outs[e.output_start].t = t;
+        Status status = st;
+        if (status.ok()) {
+          Tensor& out = rs->outs[e.output_start].t;
+          out = t;
+          // Deliver into the memory its consumers read (the devices' copy functions).
+          if (e.recv_slot >= 0) status = PlaceInput(&out, e.recv_slot);
+        }
         std::vector<int> more;
-        NodeDone(rs, n, st, &more);
-        for (int m : more) RunFrom(rs, m);
+        NodeDone(rs, n, status, &more);
+        // This runs on the sender's thread (inside its Send): continue on the
+        // pool, so chains of Send/Recv do not nest on one stack.
+        for (int m : more) {
+          if (params_.pool)
+            params_.pool->Schedule([this, rs, m] { RunFrom(rs, m); });
+          else
+            RunFrom(rs, m);
+        }
       });
       return false;
     }
@@ -536,9 +645,20 @@ Status Executor::RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_cont
       (void)en.node->attrs().GetString("send_device", &send_device);
       (void)en.node->attrs().GetString("recv_device", &recv_device);
       (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
-      return rs->rendezvous.Send(
-          Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name),
-          in[0].t);
+      const std::string key =
+          Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
+      if (Variable* v = in_refs[0]) {
+        // A variable's value is sent as it is now, not as later in-place
+        // updates leave it by the time the receiver reads.
+        Tensor snapshot;
+        {
+          std::lock_guard<std::mutex> l(v->mu);
+          const Tensor& t = v->value.valid() ? v->value : in[0].t;
+          RETURN_IF_ERROR(CopyTensor(t, t.on_host() ? nullptr : t.buffer()->device, &snapshot));
+        }
+        return rs->rendezvous->Send(key, snapshot);
+      }
+      return rs->rendezvous->Send(key, in[0].t);
     }
     default:
       return Internal("not an intrinsic: ", en.node->type());
@@ -558,7 +678,7 @@ void Executor::NodeDone(RunState* rs, int n, const Status& s, std::vector<int>* 
       }
     }
     rs->failed.store(true, std::memory_order_relaxed);
-    if (first) rs->rendezvous.StartAbort(rs->status);
+    if (first) rs->rendezvous->StartAbort(rs->status);
   }
   loom_tensor* outs = rs->outs.data() + en.output_start;
   Variable** out_refs = rs->out_refs.data() + en.output_start;

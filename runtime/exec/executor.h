@@ -15,6 +15,15 @@
 
 namespace loom {
 
+// Where a placed node's input must be: kHost (host memory), kDevice (the
+// memory of the node's device; host memory on a host-memory device) or kAny.
+enum class MemoryType { kAny, kHost, kDevice };
+// The memory of each input of node n on device d with kernel `kernel`
+// (nullptr: one of the core's intrinsics), and whether each output is in host
+// memory. Kernels name host-memory arguments (shapes, axes) in host_memory_args.
+void InputOutputMemory(const Node* n, const Device* d, const KernelDef* kernel, std::vector<MemoryType>* inputs,
+                       std::vector<uint8_t>* outputs_on_host);
+
 struct ExecutorParams {
   std::vector<Node*> nodes;        // the nodes to run (any order)
   std::vector<Device*> devices;    // placement of each node (same order)
@@ -26,6 +35,17 @@ struct ExecutorParams {
   ResourceMgr* resources = nullptr;
 };
 
+// A step split over devices (runtime/partition): one executor per partition,
+// run together with a shared rendezvous.
+struct PartitionedParams {
+  std::vector<std::unique_ptr<Graph>> graphs;   // the partition graphs (owned)
+  std::vector<ExecutorParams> parts;            // one per partition, nodes of graphs
+  std::vector<std::vector<int>> feed_index;     // per part: the step's feed for each of its feeds
+  std::vector<std::vector<int>> fetch_index;    // per part: the step's fetch for each of its fetches
+  std::vector<Output> feeds, fetches;           // the step's signature (the session's graph)
+  ThreadPool* pool = nullptr;
+};
+
 class Executor {
  public:
   enum Intrinsic {
@@ -34,6 +54,7 @@ class Executor {
   };
 
   static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
+  static Status CreatePartitioned(PartitionedParams params, std::unique_ptr<Executor>* out);
   ~Executor();
 
   // feed_values match params.feeds; fetch_values receives params.fetches.
@@ -41,6 +62,8 @@ class Executor {
   Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches);
 
   const ExecutorParams& params() const { return params_; }
+  // Partitioned: the partitions' executors (empty for a one-device step).
+  const std::vector<std::unique_ptr<Executor>>& partitions() const { return parts_; }
 
  private:
   struct RunState;
@@ -64,11 +87,15 @@ class Executor {
     Tensor const_value;               // kConst: the value (host memory)
     std::vector<uint8_t> output_on_host;  // kernels' host-memory outputs
     Variable* variable = nullptr;     // kVariable
+    int recv_slot = -1;               // kRecv: the consumer slot whose memory it delivers to
     std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
   };
 
   explicit Executor(ExecutorParams p) : params_(std::move(p)) {}
   Status Prepare();
+  Status Start(RunState* rs, const Tensor* feed_values, Tensor* fetch_values, uint64_t step_id) const;
+  Status Finish(RunState* rs, Tensor* fetch_values) const;
+  Status RunPartitions(const Tensor* feed_values, Tensor* fetch_values) const;
   void RunFrom(RunState* rs, int first) const;
   // Runs node n; returns true if it completed synchronously.
   bool Process(RunState* rs, int n, std::vector<int>* ready) const;
@@ -89,6 +116,12 @@ class Executor {
   std::vector<Device*> slot_device_;
   std::vector<uint8_t> slot_needs_host_;
   Status PlaceInput(Tensor* t, int slot) const;
+
+  // Partitioned steps.
+  std::vector<std::unique_ptr<Graph>> graphs_;
+  std::vector<std::unique_ptr<Executor>> parts_;
+  std::vector<std::vector<int>> part_feeds_, part_fetches_;
+  std::vector<int> fetch_from_feed_;
 };
 
 }  // namespace loom

@@ -32,6 +32,31 @@ Node* Graph::AddNode(std::unique_ptr<Node> n) {
   return raw;
 }
 
+Node* Graph::CopyNode(const Node& src, std::vector<Output> inputs, std::vector<Node*> control_inputs) {
+  auto n = std::make_unique<Node>();
+  n->name_ = src.name_;
+  n->type_ = src.type_;
+  n->device_ = src.device_;
+  n->op_def_ = src.op_def_;
+  n->attrs_ = src.attrs_;
+  n->inputs_ = std::move(inputs);
+  n->input_types_ = src.input_types_;
+  n->input_is_ref_ = src.input_is_ref_;
+  n->control_inputs_ = std::move(control_inputs);
+  n->output_types_ = src.output_types_;
+  n->output_is_ref_ = src.output_is_ref_;
+  n->output_shapes_ = src.output_shapes_;
+  n->consumers_.resize(src.output_types_.size());
+  return AddNode(std::move(n));
+}
+
+void Graph::AddControlEdge(Node* src, Node* dst) {
+  for (Node* c : dst->control_inputs_)
+    if (c == src) return;
+  dst->control_inputs_.push_back(src);
+  src->control_outputs_.push_back(dst);
+}
+
 NodeBuilder::NodeBuilder(Graph* g, std::string type, std::string name)
     : g_(g), type_(std::move(type)), name_(std::move(name)) {}
 

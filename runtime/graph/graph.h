@@ -89,6 +89,14 @@ class Graph {
   // Prefix applied to every name given to NodeBuilder while set (gradients).
   const std::string& name_prefix() const { return name_prefix_; }
   void set_name_prefix(std::string p) { name_prefix_ = std::move(p); }
+  // Adds a copy of `src` (of another graph) as already validated and inferred
+  // there: same name, op, attrs, dtypes and shapes, with these inputs (one per
+  // input of src, of the same dtypes; not checked) and control inputs, all
+  // nodes of this graph. Used by partitioning, which must not re-infer shapes
+  // across the Recv nodes it inserts.
+  Node* CopyNode(const Node& src, std::vector<Output> inputs, std::vector<Node*> control_inputs);
+  // Makes dst wait for src (both nodes of this graph).
+  void AddControlEdge(Node* src, Node* dst);
 
  private:
   friend class NodeBuilder;

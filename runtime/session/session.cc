@@ -4,6 +4,7 @@
 #include <thread>
 
 #include "runtime/core/logging.h"
+#include "runtime/partition/partition.h"
 #include "runtime/placement/device_name.h"
 
 namespace loom {
@@ -122,16 +123,31 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
   }
   std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->id() < b->id(); });
 
-  ExecutorParams p;
-  p.nodes = nodes;
-  RETURN_IF_ERROR(Place(nodes, &p.devices));
-  p.feeds = feeds;
-  p.fetches = fetches;
-  p.pool = pool_.get();
-  p.inter_op_threads = inter_op_;
-  p.intra_op_threads = intra_op_;
-  p.resources = &resources_;
-  return Executor::Create(std::move(p), out);
+  std::vector<Device*> devices;
+  RETURN_IF_ERROR(Place(nodes, &devices));
+  auto configure = [&](ExecutorParams* p) {
+    p->pool = pool_.get();
+    p->inter_op_threads = inter_op_;
+    p->intra_op_threads = intra_op_;
+    p->resources = &resources_;
+  };
+  const bool one_device =
+      std::all_of(devices.begin(), devices.end(), [&](Device* d) { return d == devices.front(); });
+  if (one_device) {
+    ExecutorParams p;
+    p.nodes = std::move(nodes);
+    p.devices = std::move(devices);
+    p.feeds = feeds;
+    p.fetches = fetches;
+    configure(&p);
+    return Executor::Create(std::move(p), out);
+  }
+  // Several devices: one partition per device, Send/Recv on the edges between.
+  PartitionedParams pp;
+  RETURN_IF_ERROR(PartitionByDevice(nodes, devices, feeds, fetches, &pp));
+  for (ExecutorParams& p : pp.parts) configure(&p);
+  pp.pool = pool_.get();
+  return Executor::CreatePartitioned(std::move(pp), out);
 }
 
 namespace {

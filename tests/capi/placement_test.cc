@@ -117,4 +117,79 @@ TEST_F(Placement, DefaultPlacementPrefersTheHighestPriorityDeviceWithAKernel) {
   EXPECT_EQ(after[0], before[0]);
 }
 
+// Partitioning: each device runs its own partition; cross-device edges are
+// Send/Recv pairs, one per (tensor, destination device, memory type).
+TEST_F(Placement, ATensorReadTwiceOnADeviceIsCopiedThereOnce) {
+  loom_output a = Const<float>({4}, {1, 2, 3, 4});
+  loom_output sq = On("/device:FAKEDEV:0", "Mul", {a, a}, "sq");     // 1 4 9 16
+  loom_output s = On("/device:FAKEDEV:0", "AddV2", {sq, a}, "s");    // 2 6 12 20
+  loom_output t = On("/device:FAKEDEV:1", "AddV2", {a, s}, "t");     // 3 8 15 24
+  auto before = CopyStats();
+  EXPECT_EQ(Eval(t).values<float>(), (std::vector<float>{3, 8, 15, 24}));
+  auto after = CopyStats();
+  // a once to FAKEDEV:0 (read three times there) and once to FAKEDEV:1; s
+  // from FAKEDEV:0 to FAKEDEV:1 through the host; t back to the host.
+  EXPECT_EQ(after[0] - before[0], 3 * 16);
+  EXPECT_EQ(after[1] - before[1], 2 * 16);
+}
+
+TEST_F(Placement, AFailureOnOneDeviceEndsTheStepWithItsCause) {
+  loom_output x = Const<float>({2, 3}, {1, 2, 3, 4, 5, 6});
+  loom_output shape = Placeholder(LOOM_DTYPE_INT32, {1}, "shape");
+  loom_output r = On("/device:FAKEDEV:0", "Reshape", {x, shape}, "bad_reshape");
+  loom_output y = On("/device:CPU:0", "Neg", {r}, "after");  // waits on a Recv from FAKEDEV
+  TensorPtr good = loomtest::MakeTensor<int32_t>({1}, {6});
+  TensorPtr bad = loomtest::MakeTensor<int32_t>({1}, {4});
+  std::vector<TensorPtr> out;
+  for (int i = 0; i < 3; ++i) {
+    std::string err = Run({y}, &out, {shape}, {bad.get()});
+    EXPECT_NE(err.find("INVALID_ARGUMENT"), std::string::npos) << err;
+    EXPECT_NE(err.find("'bad_reshape'"), std::string::npos) << err;
+    EXPECT_EQ(err.find("CANCELLED"), std::string::npos) << err;
+    // The session stays usable.
+    ASSERT_EQ(Run({y}, &out, {shape}, {good.get()}), "");
+    EXPECT_EQ(out[0].values<float>(), (std::vector<float>{-1, -2, -3, -4, -5, -6}));
+  }
+}
+
+TEST_F(Placement, ControlDependenciesHoldAcrossDevices) {
+  // w lives on the CPU; FAKEDEV reads it only after the CPU assigned it.
+  loom_op_builder* b = loom_op_builder_new(g_, "VariableV2", "w");
+  loom_op_builder_set_attr_type(b, "dtype", LOOM_DTYPE_FLOAT);
+  int64_t dims[] = {2};
+  loom_op_builder_set_attr_shape(b, "shape", dims, 1);
+  loom_op* v = nullptr;
+  LOOM_ASSERT_OK(loom_op_builder_finish(b, &v));
+  loom_output value = Placeholder(LOOM_DTYPE_FLOAT, {2}, "value");
+  loom_output assign = Op("Assign", {{v, 0}, value}, "w/Assign");
+  b = loom_op_builder_new(g_, "AddV2", "twice");
+  loom_op_builder_add_input(b, {v, 0});
+  loom_op_builder_add_input(b, {v, 0});
+  loom_op_builder_add_control_input(b, assign.op);
+  loom_op_builder_set_device(b, "/device:FAKEDEV:0");
+  loom_op* twice = nullptr;
+  LOOM_ASSERT_OK(loom_op_builder_finish(b, &twice));
+  std::vector<TensorPtr> out;
+  TensorPtr zero = loomtest::MakeTensor<float>({2}, {0, 0});
+  ASSERT_EQ(Run({}, &out, {value}, {zero.get()}, {assign.op}), "");
+  for (int i = 1; i <= 20; ++i) {
+    TensorPtr val = loomtest::MakeTensor<float>({2}, {float(i), float(-i)});
+    ASSERT_EQ(Run({{twice, 0}}, &out, {value}, {val.get()}), "");
+    EXPECT_EQ(out[0].values<float>(), (std::vector<float>{2.0f * i, -2.0f * i})) << i;
+  }
+}
+
+TEST_F(Placement, AFeedReadOnTwoDevicesAndFetched) {
+  loom_output x = Placeholder(LOOM_DTYPE_FLOAT, {3}, "x");
+  loom_output on_dev = On("/device:FAKEDEV:0", "Mul", {x, x}, "sq");
+  loom_output on_cpu = On("/device:CPU:0", "Neg", {x}, "neg");
+  loom_output sum = On("/device:CPU:0", "AddV2", {on_dev, on_cpu}, "sum");
+  TensorPtr xv = loomtest::MakeTensor<float>({3}, {1, 2, 3});
+  std::vector<TensorPtr> out;
+  ASSERT_EQ(Run({sum, x, on_dev}, &out, {x}, {xv.get()}), "");
+  EXPECT_EQ(out[0].values<float>(), (std::vector<float>{0, 2, 6}));
+  EXPECT_EQ(out[1].values<float>(), (std::vector<float>{1, 2, 3}));
+  EXPECT_EQ(out[2].values<float>(), (std::vector<float>{1, 4, 9}));
+}
+
 }  // namespace
