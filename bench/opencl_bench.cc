@@ -6,6 +6,10 @@
 //                            device, fetch it back: host->device + device->host
 //                            (on the CPU no copy happens: the difference is the
 //                            copies' cost)
+//   BM_SendRecv/<device>/<MiB>  Neg on the CPU -> Neg on the device -> Neg on
+//                            the CPU: a Send/Recv pair each way between the
+//                            partitions (dev 0 runs all three on the CPU: the
+//                            difference is the pairs' cost, copies included)
 //   BM_OpChain/<device>      50 dependent AddV2 on 256 floats: the cost of one
 //                            op (scheduling + a kernel launch)
 //   BM_MlpStep/<device>      one training step of the MLP (784-256-128-10,
@@ -156,6 +160,44 @@ void BM_RoundTrip(benchmark::State& state) {
 BENCHMARK(BM_RoundTrip)
     ->ArgNames({"dev", "MiB"})
     ->ArgsProduct({{0, 1}, {1, 4, 16, 64}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_SendRecv(benchmark::State& state) {
+  const int64_t dev = state.range(0), mib = state.range(1);
+  if (!Present(dev)) return state.SkipWithError("device not present");
+  loom_graph* g = loom_graph_new();
+  loom_output x = Op(g, "Placeholder", {}, "/device:CPU:0", LOOM_DTYPE_FLOAT);
+  loom_output a = Op(g, "Neg", {x}, "/device:CPU:0");
+  loom_output b = Op(g, "Neg", {a}, DeviceName(dev));
+  loom_output c = Op(g, "Neg", {b}, "/device:CPU:0");
+  loom_session* s = nullptr;
+  Check(loom_session_new(g, nullptr, &s), "session");
+  loom_callable* call = nullptr;
+  Check(loom_session_make_callable(s, &x, 1, &c, 1, nullptr, 0, &call), "callable");
+  loom_tensor* in = Random({mib * 262144});
+  for (int i = 0; i < 2; ++i) {  // warm-up: kernel compilation, first allocations
+    loom_tensor* out = nullptr;
+    Check(loom_callable_run(call, &in, &out), "run");
+    loom_tensor_free(out);
+  }
+  for (auto _ : state) {
+    loom_tensor* out = nullptr;
+    Check(loom_callable_run(call, &in, &out), "run");
+    loom_tensor_free(out);
+  }
+  state.SetBytesProcessed(state.iterations() * mib * (1 << 20));
+  state.counters["per_MiB"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(mib),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  loom_tensor_free(in);
+  loom_callable_free(call);
+  loom_session_free(s);
+  loom_graph_free(g);
+}
+BENCHMARK(BM_SendRecv)
+    ->ArgNames({"dev", "MiB"})
+    ->ArgsProduct({{0, 1}, {1, 16}})
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
