@@ -204,3 +204,39 @@ def test_results_never_alias_fed_arrays():
         r2, r3 = s.run([y, tf.reshape(x, [3])], {x: v})
     v[0] = 99.0
     assert r[0] == 0.0 and r2[0] == 0.0 and r3[0] == 0.0
+
+
+@pytest.mark.skipif(not any(t == "OPENCL" for _, t in tf.list_devices()),
+                    reason="no OPENCL device (pocl-opencl-icd not installed)")
+def test_a_model_split_over_cpu_and_opencl_trains_like_one_on_the_cpu():
+    # Variables and their updates on OPENCL:0, the loss on the CPU: the step
+    # runs as two partitions joined by Send/Recv pairs.
+    r = np.random.RandomState(3)
+    X = r.randn(32, 5).astype(np.float32)
+    Y = (X @ r.randn(5, 1)).astype(np.float32)
+
+    def train(device):
+        g = tf.Graph()
+        with g.as_default():
+            tf.set_random_seed(2)
+            x = tf.placeholder(tf.float32, [None, 5])
+            y = tf.placeholder(tf.float32, [None, 1])
+            with tf.device(device):
+                w = tf.Variable(tf.random_normal([5, 1], seed=1))
+                pred = tf.matmul(x, w)
+            with tf.device("/device:CPU:0"):
+                loss = tf.reduce_mean(tf.square(pred - y))
+            with tf.device(device):
+                step = tf.train.GradientDescentOptimizer(0.1).minimize(loss)
+            # Soft placement: the initializer's random op has no OpenCL kernel.
+            config = tf.ConfigProto(allow_soft_placement=True)
+            with tf.Session(graph=g, config=config) as s:
+                s.run(tf.global_variables_initializer())
+                losses = [s.run((loss, step), {x: X, y: Y})[0] for _ in range(30)]
+                return losses, s.run(w)
+
+    cpu_losses, cpu_w = train("/device:CPU:0")
+    ocl_losses, ocl_w = train("/device:OPENCL:0")
+    assert cpu_losses[-1] < 0.05 * cpu_losses[0]
+    np.testing.assert_allclose(ocl_losses, cpu_losses, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(ocl_w, cpu_w, rtol=1e-4, atol=1e-6)
