@@ -196,7 +196,15 @@ loom_status* RegisterKernel(const loom_kernel_def* k) {
   } else {
     bool op_known = OpRegistry::Global()->Find(k->op_type) != nullptr;
     for (const auto& o : p->ops) op_known = op_known || o.name == k->op_type;
-    if (!op_known) s = NotFound(who, ": op ", k->op_type, " is not registered");
+    if (!op_known) {
+      // A plugin built for a newer runtime may carry kernels for ops this one
+      // lacks: refuse the kernel, not the plugin (the plugin sees NOT_FOUND and
+      // decides; its init failing still refuses it).
+      s = NotFound(who, ": op ", k->op_type, " is not registered in this runtime (loom ", loom_version(),
+                   "); kernel skipped");
+      LogMessage(LOOM_LOG_WARNING, "plugin", s.message());
+      return ToCStatus(s);
+    }
     bool dev_known = false;
     for (const auto& d : p->devices) dev_known = dev_known || std::strcmp(d->type, k->device_type) == 0;
     for (Device* d : Registry::Get()->devices()) dev_known = dev_known || d->type == k->device_type;
