@@ -127,6 +127,31 @@ BENCHMARK(BM_MatMul)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 
+// Times feeding `mib` MiB of floats to x and fetching y, per MiB moved
+// (an inverted rate: seconds per MiB). Frees the graph.
+void TimePerMiB(benchmark::State& state, loom_graph* g, loom_output x, loom_output y, int64_t mib) {
+  loom_session* s = nullptr;
+  Check(loom_session_new(g, nullptr, &s), "session");
+  loom_callable* call = nullptr;
+  Check(loom_session_make_callable(s, &x, 1, &y, 1, nullptr, 0, &call), "callable");
+  loom_tensor* in = Random({mib * 262144});
+  auto run = [&] {
+    loom_tensor* out = nullptr;
+    Check(loom_callable_run(call, &in, &out), "run");
+    loom_tensor_free(out);
+  };
+  for (int i = 0; i < 2; ++i) run();  // warm-up: kernel compilation, first allocations
+  for (auto _ : state) run();
+  state.SetBytesProcessed(state.iterations() * mib * (1 << 20));
+  state.counters["per_MiB"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * static_cast<double>(mib),
+      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  loom_tensor_free(in);
+  loom_callable_free(call);
+  loom_session_free(s);
+  loom_graph_free(g);
+}
+
 void BM_RoundTrip(benchmark::State& state) {
   const int64_t dev = state.range(0), mib = state.range(1);
   if (!Present(dev)) return state.SkipWithError("device not present");
@@ -137,25 +162,7 @@ void BM_RoundTrip(benchmark::State& state) {
   Check(loom_tensor_new(LOOM_DTYPE_INT32, &one, 1, &shape), "shape");
   static_cast<int32_t*>(loom_tensor_data(shape))[0] = -1;
   loom_output y = Op(g, "Reshape", {x, Const(g, shape)}, DeviceName(dev));
-  loom_session* s = nullptr;
-  Check(loom_session_new(g, nullptr, &s), "session");
-  loom_callable* call = nullptr;
-  Check(loom_session_make_callable(s, &x, 1, &y, 1, nullptr, 0, &call), "callable");
-  loom_tensor* in = Random({mib * 262144});
-  for (auto _ : state) {
-    loom_tensor* out = nullptr;
-    Check(loom_callable_run(call, &in, &out), "run");
-    loom_tensor_free(out);
-  }
-  state.SetBytesProcessed(state.iterations() * mib * (1 << 20));
-  // Time per MiB moved through the round trip (an inverted rate: seconds per MiB).
-  state.counters["per_MiB"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * static_cast<double>(mib),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  loom_tensor_free(in);
-  loom_callable_free(call);
-  loom_session_free(s);
-  loom_graph_free(g);
+  TimePerMiB(state, g, x, y, mib);
 }
 BENCHMARK(BM_RoundTrip)
     ->ArgNames({"dev", "MiB"})
@@ -171,29 +178,7 @@ void BM_SendRecv(benchmark::State& state) {
   loom_output a = Op(g, "Neg", {x}, "/device:CPU:0");
   loom_output b = Op(g, "Neg", {a}, DeviceName(dev));
   loom_output c = Op(g, "Neg", {b}, "/device:CPU:0");
-  loom_session* s = nullptr;
-  Check(loom_session_new(g, nullptr, &s), "session");
-  loom_callable* call = nullptr;
-  Check(loom_session_make_callable(s, &x, 1, &c, 1, nullptr, 0, &call), "callable");
-  loom_tensor* in = Random({mib * 262144});
-  for (int i = 0; i < 2; ++i) {  // warm-up: kernel compilation, first allocations
-    loom_tensor* out = nullptr;
-    Check(loom_callable_run(call, &in, &out), "run");
-    loom_tensor_free(out);
-  }
-  for (auto _ : state) {
-    loom_tensor* out = nullptr;
-    Check(loom_callable_run(call, &in, &out), "run");
-    loom_tensor_free(out);
-  }
-  state.SetBytesProcessed(state.iterations() * mib * (1 << 20));
-  state.counters["per_MiB"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * static_cast<double>(mib),
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
-  loom_tensor_free(in);
-  loom_callable_free(call);
-  loom_session_free(s);
-  loom_graph_free(g);
+  TimePerMiB(state, g, x, c, mib);
 }
 BENCHMARK(BM_SendRecv)
     ->ArgNames({"dev", "MiB"})

@@ -3,13 +3,8 @@
 #include <string.h>
 
 #include "loom/loom_plugin.h"
+#include "test_memory.h"
 
-static loom_status* alloc(void* s, int o, size_t n, size_t a, void** out) {
-  (void)s; (void)o; (void)a;
-  *out = malloc(n);
-  return NULL;
-}
-static void dealloc(void* s, int o, void* p) { (void)s; (void)o; free(p); }
 
 LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom_plugin_info* info) {
   info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
@@ -22,7 +17,7 @@ LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom
   d.type = "CPU";
   d.count = 1;
   d.memory_is_host = 1;
-  d.allocate = alloc;
-  d.deallocate = dealloc;
+  d.allocate = test_alloc;
+  d.deallocate = test_dealloc;
   return host->register_device(&d);
 }

@@ -7,18 +7,13 @@
 #include <string.h>
 
 #include "loom/loom_plugin.h"
+#include "test_memory.h"
 
 static const loom_host_api* g_host;
 /* Bytes copied in each direction, exported for tests through a kernel-free op:
  * tests read them with FakeDevCopyStats. */
 static int64_t g_h2d, g_d2h;
 
-static loom_status* alloc(void* s, int o, size_t n, size_t a, void** out) {
-  (void)s; (void)o; (void)a;
-  *out = malloc(n ? n : 1);
-  return *out ? NULL : g_host->status_new(LOOM_CODE_RESOURCE_EXHAUSTED, "fakedev: out of memory");
-}
-static void dealloc(void* s, int o, void* p) { (void)s; (void)o; free(p); }
 static loom_status* h2d(void* s, int o, loom_stream* st, void* dst, const void* src, size_t n) {
   (void)s; (void)o; (void)st;
   memcpy(dst, src, n);
@@ -124,8 +119,8 @@ LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom
   const char* prio = host->config_get("FAKEDEV", "PRIORITY");
   d.priority = prio ? atoi(prio) : 0;
   d.memory_is_host = 0;
-  d.allocate = alloc;
-  d.deallocate = dealloc;
+  d.allocate = test_alloc;
+  d.deallocate = test_dealloc;
   d.memcpy_host_to_device = h2d;
   d.memcpy_device_to_host = d2h;
   d.memcpy_device_to_device = d2d;

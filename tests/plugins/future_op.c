@@ -6,15 +6,10 @@
 #include <string.h>
 
 #include "loom/loom_plugin.h"
+#include "test_memory.h"
 
 static const loom_host_api* g_host;
 
-static loom_status* alloc(void* s, int o, size_t n, size_t a, void** out) {
-  (void)s; (void)o; (void)a;
-  *out = malloc(n ? n : 1);
-  return NULL;
-}
-static void dealloc(void* s, int o, void* p) { (void)s; (void)o; free(p); }
 
 /* Neg for float on FUTUREDEV. */
 static loom_status* neg(void* state, loom_kernel_context* ctx) {
@@ -54,8 +49,8 @@ LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom
   d.type = "FUTUREDEV";
   d.count = 1;
   d.memory_is_host = 1;
-  d.allocate = alloc;
-  d.deallocate = dealloc;
+  d.allocate = test_alloc;
+  d.deallocate = test_dealloc;
   loom_status* s = host->register_device(&d);
   if (s) return s;
   s = kernel("OpFromTheFuture");
