@@ -20,6 +20,8 @@ type SessionOptions struct {
 	DefaultDevice string
 	// Place an op on CPU when its requested device has no kernel for it.
 	AllowSoftPlacement bool
+	// Print each op's device to stderr when a step is first prepared.
+	LogDevicePlacement bool
 }
 
 func (o *SessionOptions) c() *C.loom_session_options {
@@ -35,6 +37,7 @@ func (o *SessionOptions) c() *C.loom_session_options {
 		C.free(unsafe.Pointer(d))
 	}
 	C.loom_session_options_set_allow_soft_placement(c, boolInt(o.AllowSoftPlacement))
+	C.loom_session_options_set_log_device_placement(c, boolInt(o.LogDevicePlacement))
 	return c
 }
 

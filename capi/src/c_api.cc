@@ -375,6 +375,9 @@ void loom_session_options_set_default_device(loom_session_options* o, const char
 void loom_session_options_set_allow_soft_placement(loom_session_options* o, int v) {
   o->o.allow_soft_placement = v != 0;
 }
+void loom_session_options_set_log_device_placement(loom_session_options* o, int v) {
+  o->o.log_device_placement = v != 0;
+}
 
 loom_status* loom_session_new(loom_graph* g, const loom_session_options* o, loom_session** out) {
   return Guard([&]() -> loom_status* {

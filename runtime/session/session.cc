@@ -1,6 +1,7 @@
 #include "runtime/session/session.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 
 #include "runtime/core/logging.h"
@@ -125,6 +126,13 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
 
   std::vector<Device*> devices;
   RETURN_IF_ERROR(Place(nodes, &devices));
+  if (options_.log_device_placement) {
+    std::string log;
+    for (size_t i = 0; i < nodes.size(); ++i)
+      log += StrCat(nodes[i]->name(), ": (", nodes[i]->type(), "): /job:localhost/replica:0/task:0",
+                    devices[i]->name, "\n");
+    std::fputs(log.c_str(), stderr);
+  }
   auto configure = [&](ExecutorParams* p) {
     p->pool = pool_.get();
     p->inter_op_threads = inter_op_;
@@ -145,6 +153,19 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
   // Several devices: one partition per device, Send/Recv on the edges between.
   PartitionedParams pp;
   RETURN_IF_ERROR(PartitionByDevice(nodes, devices, feeds, fetches, &pp));
+  if (options_.log_device_placement) {
+    std::string log;
+    for (size_t p = 0; p < pp.parts.size(); ++p) {
+      int sends = 0, recvs = 0;
+      for (Node* n : pp.parts[p].nodes) {
+        sends += n->type() == "_Send";
+        recvs += n->type() == "_Recv";
+      }
+      log += StrCat("partition ", p, " on ", pp.parts[p].devices.front()->name, ": ", pp.parts[p].nodes.size(),
+                    " ops (", sends, " _Send, ", recvs, " _Recv)\n");
+    }
+    std::fputs(log.c_str(), stderr);
+  }
   for (ExecutorParams& p : pp.parts) configure(&p);
   pp.pool = pool_.get();
   return Executor::CreatePartitioned(std::move(pp), out);

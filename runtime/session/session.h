@@ -20,6 +20,7 @@ struct SessionOptions {
   int intra_op_threads = 0;  // 0: number of cores
   std::string default_device;
   bool allow_soft_placement = false;
+  bool log_device_placement = false;  // print each op's device when a step is prepared
 };
 
 class Session {

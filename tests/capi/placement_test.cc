@@ -192,4 +192,25 @@ TEST_F(Placement, AFeedReadOnTwoDevicesAndFetched) {
   EXPECT_EQ(out[2].values<float>(), (std::vector<float>{1, 4, 9}));
 }
 
+TEST_F(Placement, LogDevicePlacementPrintsEachOpsDeviceAndThePartitions) {
+  loom_output a = Const<float>({2}, {1, 2}, "a");
+  loom_output m = On("/device:FAKEDEV:0", "Mul", {a, a}, "sq");
+  loom_output n = On("/device:CPU:0", "Neg", {m}, "neg");
+  loom_session_options* o = loom_session_options_new();
+  loom_session_options_set_log_device_placement(o, 1);
+  LOOM_ASSERT_OK(loom_session_new(g_, o, &sess_));
+  loom_session_options_free(o);
+  testing::internal::CaptureStderr();
+  TensorPtr t = Eval(n);
+  std::string log = testing::internal::GetCapturedStderr();
+  EXPECT_EQ(t.values<float>(), (std::vector<float>{-1, -4}));
+  EXPECT_NE(log.find("sq: (Mul): /job:localhost/replica:0/task:0/device:FAKEDEV:0"), std::string::npos) << log;
+  EXPECT_NE(log.find("neg: (Neg): /job:localhost/replica:0/task:0/device:CPU:0"), std::string::npos) << log;
+  EXPECT_NE(log.find("on /device:FAKEDEV:0: 3 ops (1 _Send, 1 _Recv)"), std::string::npos) << log;
+  // Once per signature: the cached step logs nothing.
+  testing::internal::CaptureStderr();
+  Eval(n);
+  EXPECT_EQ(testing::internal::GetCapturedStderr(), "");
+}
+
 }  // namespace

@@ -148,12 +148,13 @@ class BaseSession(object):
                                       "supported" % (target,))
         self._graph = graph if graph is not None else get_default_graph()
         inter = intra = 0
-        soft = False
+        soft = log_placement = False
         if config is not None:
             inter = int(getattr(config, "inter_op_parallelism_threads", 0) or 0)
             intra = int(getattr(config, "intra_op_parallelism_threads", 0) or 0)
             soft = bool(getattr(config, "allow_soft_placement", False))
-        self._c = _C.Session(self._graph._c, inter, intra, None, soft)
+            log_placement = bool(getattr(config, "log_device_placement", False))
+        self._c = _C.Session(self._graph._c, inter, intra, None, soft, log_placement)
         self._cache = {}
         self._lock = threading.Lock()
         self._closed = False

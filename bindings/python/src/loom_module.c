@@ -991,12 +991,12 @@ typedef struct {
 
 static PyObject* Session_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   static char* kwlist[] = {"graph", "inter_op_threads", "intra_op_threads", "default_device",
-                           "allow_soft_placement", NULL};
+                           "allow_soft_placement", "log_device_placement", NULL};
   PyObject* graph;
-  int inter = 0, intra = 0, soft = 0;
+  int inter = 0, intra = 0, soft = 0, log_placement = 0;
   const char* dev = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iizp", kwlist, &GraphType, &graph, &inter,
-                                   &intra, &dev, &soft))
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iizpp", kwlist, &GraphType, &graph, &inter,
+                                   &intra, &dev, &soft, &log_placement))
     return NULL;
   SessionObject* self = (SessionObject*)type->tp_alloc(type, 0);
   if (self == NULL) return NULL;
@@ -1005,6 +1005,7 @@ static PyObject* Session_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   loom_session_options_set_intra_op_threads(o, intra);
   if (dev != NULL) loom_session_options_set_default_device(o, dev);
   loom_session_options_set_allow_soft_placement(o, soft);
+  loom_session_options_set_log_device_placement(o, log_placement);
   loom_status* s = loom_session_new(((GraphObject*)graph)->graph, o, &self->session);
   loom_session_options_free(o);
   if (s != NULL) {

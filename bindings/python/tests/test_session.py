@@ -240,3 +240,15 @@ def test_a_model_split_over_cpu_and_opencl_trains_like_one_on_the_cpu():
     assert cpu_losses[-1] < 0.05 * cpu_losses[0]
     np.testing.assert_allclose(ocl_losses, cpu_losses, rtol=1e-4, atol=1e-6)
     np.testing.assert_allclose(ocl_w, cpu_w, rtol=1e-4, atol=1e-6)
+
+
+def test_log_device_placement_prints_each_ops_device(capfd):
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.placeholder(tf.float32, [2], name="x")
+        y = tf.multiply(x, 2.0, name="double")
+        config = tf.ConfigProto(log_device_placement=True)
+        with tf.Session(graph=g, config=config) as s:
+            np.testing.assert_array_equal(s.run(y, {x: [1, 2]}), [2, 4])
+    err = capfd.readouterr().err
+    assert "double: (Mul): /job:localhost/replica:0/task:0/device:CPU:0" in err, err

@@ -33,8 +33,8 @@ extern "C" {
 
 /* The version of this API. Bumped on every addition (minor) or break (major). */
 #define LOOM_API_VERSION_MAJOR 1
-#define LOOM_API_VERSION_MINOR 0
-#define LOOM_API_VERSION "1.0"
+#define LOOM_API_VERSION_MINOR 1
+#define LOOM_API_VERSION "1.1"
 
 /* The library's version string, e.g. "0.1.0 (api 1.0, plugin abi 1.0)".
  * Static storage; never NULL. */
@@ -239,6 +239,11 @@ LOOM_API void loom_session_options_set_default_device(loom_session_options* o,
                                                       const char* device);
 /* Place an op on CPU when its requested device has no kernel for it. */
 LOOM_API void loom_session_options_set_allow_soft_placement(loom_session_options* o, int v);
+/* Print each op's device to stderr when a step is prepared (once per feeds/
+ * fetches/targets signature), as "name: (Type): /job:localhost/replica:0/
+ * task:0/device:CPU:0", and how a step spanning devices was partitioned.
+ * Since API 1.1. */
+LOOM_API void loom_session_options_set_log_device_placement(loom_session_options* o, int v);
 
 /* Creates a session over graph (borrowed; must outlive the session). The graph
  * may keep growing after the session exists. options may be NULL. */
