@@ -252,9 +252,25 @@ Status ProdGrad(LOOM_GRAD_ARGS) {
   bool keep = false;
   RETURN_IF_ERROR(op->attrs().GetBool("keep_dims", &keep));
   Output x = op->input(0), axes = op->input(1);
+  // d prod / d x_i is the product of the others. y / x_i gives it only where
+  // the group has no zero; with zeros counted per group (zeros replaced by 1
+  // in x1, so nothing divides by zero): no zero -> prod(x1) / x1; one zero ->
+  // prod(x1) at the zero, 0 elsewhere; more -> 0. Arithmetic masks only, so
+  // every device with Prod, Sum, Equal and Cast runs it.
+  const DataType t = x.node->output_dtype(x.index);
   Output dyb = b.BroadcastReductionGrad(dy[0], x, axes, keep);
-  Output yb = b.BroadcastReductionGrad(Output{op, 0}, x, axes, keep);
-  (*dx)[0] = b.Mul(dyb, b.Div(yb, x));
+  Output zero = b.Cast(b.Op("Equal", {x, b.ScalarLike(x, 0)}), t);
+  Output x1 = b.Add(x, zero);
+  auto group = [&](const char* reduce, Output v) {
+    return b.BroadcastReductionGrad(b.Op(reduce, {v, axes}, {{"keep_dims", AttrValue::Bool(keep)}}), x, axes,
+                                    keep);
+  };
+  Output zeros = group("Sum", zero);
+  Output others = group("Prod", x1);
+  Output none = b.Cast(b.Op("Equal", {zeros, b.ScalarLike(zeros, 0)}), t);
+  Output one = b.Cast(b.Op("Equal", {zeros, b.ScalarLike(zeros, 1)}), t);
+  Output d = b.Add(b.Mul(none, b.Div(others, x1)), b.Mul(b.Mul(one, zero), others));
+  (*dx)[0] = b.Mul(dyb, d);
   return b.status();
 }
 REGISTER_GRADIENT("Prod", ProdGrad);

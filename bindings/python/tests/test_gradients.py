@@ -201,3 +201,26 @@ def test_register_gradient_python_function():
                        text=True, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
     assert r.stdout.strip().endswith("OK")
+
+
+@pytest.mark.parametrize("axis", [None, 0, 1])
+def test_prod_gradient_with_zeros_is_the_product_of_the_others(axis):
+    x0 = np.array([[2.0, 0.0, 3.0, 0.5],     # one zero in the row
+                   [1.5, 2.0, -1.0, 4.0],    # none
+                   [0.0, 0.0, 2.0, 1.0]],    # two
+                  np.float32)
+    x = tf.constant(x0)
+    (g,) = tf.gradients(tf.reduce_prod(x, axis=axis), [x])
+    with tf.Session() as s:
+        got = s.run(g)
+    want = np.zeros_like(x0)
+    for idx in np.ndindex(*x0.shape):
+        if axis is None:
+            group = [j for j in np.ndindex(*x0.shape) if j != idx]
+        elif axis == 0:
+            group = [(r, idx[1]) for r in range(x0.shape[0]) if r != idx[0]]
+        else:
+            group = [(idx[0], c) for c in range(x0.shape[1]) if c != idx[1]]
+        want[idx] = np.prod([x0[j] for j in group])
+    assert np.all(np.isfinite(got))
+    np.testing.assert_allclose(got, want, rtol=1e-6)
