@@ -464,7 +464,9 @@ Status Executor::CheckInputs(RunState* rs, const ExecNode& en) const {
 
 bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
   const ExecNode& en = nodes_[n];
-  if (rs->failed.load(std::memory_order_relaxed)) {
+  // Once the step failed — here, or in another partition of it (the shared
+  // rendezvous is aborted) — the remaining ops are skipped.
+  if (rs->failed.load(std::memory_order_relaxed) || rs->rendezvous->aborted()) {
     NodeDone(rs, n, Status::OK(), ready);
     return true;
   }

@@ -75,6 +75,7 @@ void Rendezvous::StartAbort(const Status& s) {
     std::lock_guard<std::mutex> l(mu_);
     if (!abort_.ok()) return;
     abort_ = s.ok() ? Cancelled("rendezvous aborted") : s;
+    aborted_.store(true, std::memory_order_relaxed);
     for (auto& kv : table_)
       if (kv.second.waiter) waiters.push_back(std::move(kv.second.waiter));
     table_.clear();

@@ -6,6 +6,7 @@
 #ifndef LOOM_RUNTIME_EXEC_RENDEZVOUS_H_
 #define LOOM_RUNTIME_EXEC_RENDEZVOUS_H_
 
+#include <atomic>
 #include <functional>
 #include <mutex>
 #include <string>
@@ -31,6 +32,8 @@ class Rendezvous {
   Status Recv(const std::string& key, Tensor* value);
   void StartAbort(const Status& s);
   Status abort_status() const;
+  // Cheap check (no lock) for executors that stop starting ops once a step failed.
+  bool aborted() const { return aborted_.load(std::memory_order_relaxed); }
 
  private:
   struct Item {
@@ -41,6 +44,7 @@ class Rendezvous {
   mutable std::mutex mu_;
   std::unordered_map<std::string, Item> table_;
   Status abort_;
+  std::atomic<bool> aborted_{false};
 };
 
 }  // namespace loom
