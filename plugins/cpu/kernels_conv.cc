@@ -26,8 +26,9 @@
 
 #include <Eigen/Core>
 
-#include "kernels_conv.h"
 #include "kernels.h"
+#include "kernels_conv.h"
+#include "panel_gemm.h"
 
 namespace loom_cpu {
 namespace {
@@ -407,6 +408,42 @@ bool DirectConv(const Kernel& k, const Conv& g, const T* x, const T* w, T* y) {
   }
 }
 
+// The filter of a float convolution packed once per op into PanelGemm's
+// panels (16 columns of `n` each): `packed` receives k * n floats; element
+// (kk, j) of the [k, n] matrix is w[kk * k_stride + j * n_stride]. False
+// (nothing packed) for double or when n is not a multiple of 16: the caller
+// then uses Eigen.
+template <typename T>
+loom_status* PackFilter(const Kernel& k, const T* w, int64_t kd, int64_t n, int64_t k_stride,
+                        int64_t n_stride, Tensor* packed, bool* ok) {
+  *ok = false;
+  if constexpr (std::is_same_v<T, float>) {
+    if (n % kPanelWidth != 0 || kd == 0) return nullptr;
+    Dims d;
+    d.push_back(kd * n);
+    LOOM_CPU_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, packed));
+    PackPanels(kd, n, w, k_stride, n_stride, packed->as<float>());
+    *ok = true;
+  }
+  return nullptr;
+}
+
+// out[rows, n] = a[rows, kd] (row-major, leading dim kd) * B[kd, n]: on the
+// packed panels when `panels`, else Eigen with B = b (row-major [kd, n], or
+// [n, kd] when tb).
+template <typename T>
+void TileGemm(bool panels, const Tensor& packed, int64_t rows, int64_t n, int64_t kd, const T* a,
+              const T* b, bool tb, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (panels) {
+      PanelGemm(rows, n, kd, PanelA{a, kd, 1}, PackedPanels(packed.as<const float>(), kd), out,
+                n, false);
+      return;
+    }
+  }
+  Gemm<T>(false, tb, rows, n, kd, a, kd, b, tb ? kd : n, out, n, false);
+}
+
 // y[rows, oc] = patches(x) * w[K, oc], tiles of rows over the pool.
 template <typename T>
 loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w, T* y) {
@@ -416,16 +453,18 @@ loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w,
     std::fill(y, y + R * g.oc, T(0));
     return nullptr;
   }
+  if (!g.pointwise() && K <= kDirectMaxK && DirectConv<T>(k, g, x, w, y)) return nullptr;
+  Tensor packed;
+  bool panels = false;
+  LOOM_CPU_RETURN_IF_ERROR(PackFilter<T>(k, w, K, g.oc, g.oc, 1, &packed, &panels));
   if (g.pointwise()) {
     const int64_t tile = 256;
     k.parallel_for((R + tile - 1) / tile, 2 * tile * K * g.oc, [&](int64_t b, int64_t e) {
       const int64_t r0 = b * tile, r1 = std::min(R, e * tile);
-      Gemm<T>(false, false, r1 - r0, g.oc, K, x + r0 * K, K, w, g.oc, y + r0 * g.oc, g.oc,
-              false);
+      TileGemm<T>(panels, packed, r1 - r0, g.oc, K, x + r0 * K, w, false, y + r0 * g.oc);
     });
     return nullptr;
   }
-  if (K <= kDirectMaxK && DirectConv<T>(k, g, x, w, y)) return nullptr;
   const int64_t tile = g.tile_rows(sizeof(T));
   const int64_t tiles = (R + tile - 1) / tile;
   std::atomic<bool> oom{false};
@@ -438,7 +477,7 @@ loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w,
     for (int64_t t = b; t < e; ++t) {
       const int64_t r0 = t * tile, r1 = std::min(R, r0 + tile);
       Im2Col(g, x, r0, r1, col);
-      Gemm<T>(false, false, r1 - r0, g.oc, K, col, K, w, g.oc, y + r0 * g.oc, g.oc, false);
+      TileGemm<T>(panels, packed, r1 - r0, g.oc, K, col, w, false, y + r0 * g.oc);
     }
   });
   if (oom) return ScratchFailed(static_cast<size_t>(tile * K) * sizeof(T));
@@ -450,12 +489,15 @@ template <typename T>
 loom_status* ConvBackpropInput(const Kernel& k, const Conv& g, const T* w, const T* dy, T* dx) {
   const int64_t K = g.K(), per_img = g.oh * g.ow, img = g.h * g.w * g.c;
   if (g.n * img == 0) return nullptr;
+  // B = w^T [oc, K]: element (o, j) is w[j * oc + o].
+  Tensor packed;
+  bool panels = false;
+  LOOM_CPU_RETURN_IF_ERROR(PackFilter<T>(k, w, g.oc, K, 1, g.oc, &packed, &panels));
   if (g.pointwise()) {
     const int64_t R = g.rows(), tile = 256;
     k.parallel_for((R + tile - 1) / tile, 2 * tile * K * g.oc, [&](int64_t b, int64_t e) {
       const int64_t r0 = b * tile, r1 = std::min(R, e * tile);
-      Gemm<T>(false, true, r1 - r0, K, g.oc, dy + r0 * g.oc, g.oc, w, g.oc, dx + r0 * K, K,
-              false);
+      TileGemm<T>(panels, packed, r1 - r0, K, g.oc, dy + r0 * g.oc, w, true, dx + r0 * K);
     });
     return nullptr;
   }
@@ -476,7 +518,7 @@ loom_status* ConvBackpropInput(const Kernel& k, const Conv& g, const T* w, const
       for (int64_t r0 = 0; r0 < per_img; r0 += tile) {
         const int64_t r1 = std::min(per_img, r0 + tile);
         const int64_t gr = n * per_img + r0;
-        Gemm<T>(false, true, r1 - r0, K, g.oc, dy + gr * g.oc, g.oc, w, g.oc, col, K, false);
+        TileGemm<T>(panels, packed, r1 - r0, K, g.oc, dy + gr * g.oc, w, true, col);
         Col2Im(g, col, r0, r1, dxi);
       }
     }

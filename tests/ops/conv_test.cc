@@ -183,6 +183,20 @@ TEST_F(Conv, ManyTilesAndThreadsMatchNaiveReference) {
   CheckAllThree({"5x5x32x64 on 14x14", {3, 14, 14, 32}, {5, 5, 32, 64}});
 }
 
+TEST_F(Conv, FloatPanelGemmPathMatchesNaiveReference) {
+  // Float convolutions whose GEMM has a multiple of 16 columns (forward: oc;
+  // backprop input: kh*kw*c) run on the packed-panel kernel: row counts that
+  // leave 1-5 rows after the 6-row blocks, more than 256 products per output
+  // (the k slices), and shapes where only one of the two passes qualifies.
+  CheckAllThree({"3x3x16x16 on 7x5 (35 rows per image)", {2, 7, 5, 16}, {3, 3, 16, 16}});
+  CheckAllThree({"5x5x32x48 (K = 800: four k slices)", {1, 6, 5, 32}, {5, 5, 32, 48}});
+  CheckAllThree({"1x1 16 -> 272 channels (pointwise, 17 panels)", {1, 5, 3, 16},
+                 {1, 1, 16, 272}, 1, 1, 1, 1, "VALID"});
+  CheckAllThree({"3x3x5x16 (forward only: K = 45)", {2, 5, 6, 5}, {3, 3, 5, 16}, 2, 1});
+  CheckAllThree({"2x2x8x12 (backprop input only: K = 32)", {3, 9, 7, 8}, {2, 2, 8, 12}, 2, 2,
+                 1, 1, "VALID"});
+}
+
 TEST_F(Conv, DoubleMatchesNaiveReference) {
   ConvCase k{"double", {1, 5, 4, 2}, {3, 2, 2, 3}, 2, 1};
   ConvRef r(k);
