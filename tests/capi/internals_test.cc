@@ -3,9 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
 #include <thread>
 #include <vector>
 
+#include "runtime/core/tensor.h"
 #include "runtime/exec/rendezvous.h"
 #include "runtime/exec/thread_pool.h"
 #include "runtime/placement/device_name.h"
@@ -100,6 +104,27 @@ TEST(Rendezvous, DuplicateSendIsAnError) {
 TEST(Rendezvous, KeysFollowTheDocumentedLayout) {
   EXPECT_EQ(Rendezvous::CreateKey("/job:a/task:0/device:CPU:0", 7, "/job:b/task:1/device:CPU:0", "x:0"),
             "/job:a/task:0/device:CPU:0;7;/job:b/task:1/device:CPU:0;x:0;0:0");
+}
+
+TEST(HostBuffers, LargeBuffersAreRecycledForTheSameRoundedSize) {
+  // A training step allocates the same large sizes every step; a released
+  // buffer of >= 128 KiB serves the next request of its page-rounded size.
+  void* first = nullptr;
+  {
+    std::shared_ptr<Buffer> b = AllocateHostBuffer(size_t{1} << 20);
+    ASSERT_NE(b, nullptr);
+    first = b->data;
+    std::memset(b->data, 1, b->size);
+  }
+  std::shared_ptr<Buffer> again = AllocateHostBuffer((size_t{1} << 20) - 100);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->data, first);
+  EXPECT_EQ(again->size, (size_t{1} << 20) - 100);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again->data) % 64, 0u);
+  std::shared_ptr<Buffer> other = AllocateHostBuffer(size_t{3} << 20);
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(other->data, first);  // `first` is in use by `again`
+  std::memset(other->data, 2, other->size);
 }
 
 TEST(ThreadPool, ParallelForCoversTheRangeExactlyOnce) {
