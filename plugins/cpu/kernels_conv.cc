@@ -859,29 +859,104 @@ void MaxPoolRows(const Window& g, const T* x, T* y, int64_t b, int64_t e) {
   }
 }
 
+// Per channel, the value and spatial position of window `s`'s first maximum
+// (scan order y, x) in `img`. Branch-free selects over the channels, so the
+// scan vectorises; `arg` holds spatial positions (int32: the caller checks
+// h * w fits).
+template <typename T>
+void WindowArgMax(const Window& g, const T* img, const Span& s, T* best, int32_t* arg) {
+  const int64_t C = g.c;
+  std::fill(best, best + C, -std::numeric_limits<T>::infinity());
+  std::fill(arg, arg + C, static_cast<int32_t>(s.y0 * g.w + s.x0));
+  for (int64_t iy = s.y0; iy < s.y1; ++iy)
+    for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+      const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+      const T* in = img + pos * C;
+      for (int64_t ch = 0; ch < C; ++ch) {
+        const bool gt = in[ch] > best[ch];
+        best[ch] = gt ? in[ch] : best[ch];
+        arg[ch] = gt ? pos : arg[ch];
+      }
+    }
+}
+
 // For each output (oy, ox) of image `n`: calls f(out_offset, in_offset) per
-// channel with the position of the window's first maximum (scan order y, x).
-// Branch-free selects over the channels, so the scan vectorises; `arg` holds
-// spatial positions (int32: the caller checks h * w fits).
+// channel with the position of the window's first maximum.
 template <typename T, typename F>
 void ForEachArgMax(const Window& g, const T* img, int64_t oy, T* best, int32_t* arg, F&& f) {
   const int64_t C = g.c;
   for (int64_t ox = 0; ox < g.ow; ++ox) {
-    const Span s = WindowAt(g, oy, ox);
-    std::fill(best, best + C, -std::numeric_limits<T>::infinity());
-    std::fill(arg, arg + C, static_cast<int32_t>(s.y0 * g.w + s.x0));
-    for (int64_t iy = s.y0; iy < s.y1; ++iy)
-      for (int64_t ix = s.x0; ix < s.x1; ++ix) {
-        const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
-        const T* in = img + pos * C;
-        for (int64_t ch = 0; ch < C; ++ch) {
-          const bool gt = in[ch] > best[ch];
-          best[ch] = gt ? in[ch] : best[ch];
-          arg[ch] = gt ? pos : arg[ch];
-        }
-      }
+    WindowArgMax(g, img, WindowAt(g, oy, ox), best, arg);
     for (int64_t ch = 0; ch < C; ++ch) f((oy * g.ow + ox) * C + ch, arg[ch] * C + ch);
   }
+}
+
+// MaxPoolGrad of one image when windows do not overlap (stride >= window, as
+// in the usual 2x2 stride-2 pooling): each input element lies in at most one
+// window, so every window writes its whole block of dx (the gradient at the
+// first maximum, zeros elsewhere) in one pass, with no clearing of dx first
+// and no scattered read-modify-write. Elements outside every window (VALID
+// pooling of odd sizes, strides above the window) are cleared first.
+typedef int32_t I8 __attribute__((vector_size(32), aligned(4)));
+
+// Float with channels a multiple of 8: the window's maximum and its position
+// for 8 channels at a time in registers.
+void DisjointMaxPoolGradF8(const Window& g, const float* img, const float* go, float* dx) {
+  const int64_t C = g.c;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const Span s = WindowAt(g, oy, ox);
+      const float* gw = go + (oy * g.ow + ox) * C;
+      for (int64_t c0 = 0; c0 < C; c0 += 8) {
+        F8 best = {ninf, ninf, ninf, ninf, ninf, ninf, ninf, ninf};
+        const int32_t first = static_cast<int32_t>(s.y0 * g.w + s.x0);
+        I8 arg = {first, first, first, first, first, first, first, first};
+        for (int64_t iy = s.y0; iy < s.y1; ++iy)
+          for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+            const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+            const F8 v = *reinterpret_cast<const F8*>(img + pos * C + c0);
+            const I8 gt = v > best;
+            best = gt ? v : best;
+            arg = gt ? I8{pos, pos, pos, pos, pos, pos, pos, pos} : arg;
+          }
+        const F8 gv = *reinterpret_cast<const F8*>(gw + c0);
+        const F8 zero = {};
+        for (int64_t iy = s.y0; iy < s.y1; ++iy)
+          for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+            const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+            const I8 hit = arg == I8{pos, pos, pos, pos, pos, pos, pos, pos};
+            *reinterpret_cast<F8*>(dx + pos * C + c0) = hit ? gv : zero;
+          }
+      }
+    }
+}
+
+template <typename T>
+void DisjointMaxPoolGrad(const Window& g, const T* img, const T* go, T* dx, T* best,
+                         int32_t* arg) {
+  const int64_t C = g.c;
+  const bool covered = g.sh == g.kh && g.sw == g.kw && g.oh * g.sh - g.pt >= g.h &&
+                       g.ow * g.sw - g.pl >= g.w;
+  if (!covered) std::fill(dx, dx + g.h * g.w * C, T(0));
+  if constexpr (std::is_same_v<T, float>) {
+    if (C % 8 == 0) {
+      DisjointMaxPoolGradF8(g, img, go, dx);
+      return;
+    }
+  }
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const Span s = WindowAt(g, oy, ox);
+      WindowArgMax(g, img, s, best, arg);
+      const T* gw = go + (oy * g.ow + ox) * C;
+      for (int64_t iy = s.y0; iy < s.y1; ++iy)
+        for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+          const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+          T* d = dx + pos * C;
+          for (int64_t ch = 0; ch < C; ++ch) d[ch] = arg[ch] == pos ? gw[ch] : T(0);
+        }
+    }
 }
 
 loom_status* MaxPoolImpl(loom_kernel_context* c) {
@@ -953,6 +1028,10 @@ loom_status* MaxPoolGradImpl(loom_kernel_context* c) {
         } else {
           const T* go = grad.as<const T>() + n * out_img;
           T* dx = out.as<T>() + n * in_img;
+          if (g.sh >= g.kh && g.sw >= g.kw) {
+            DisjointMaxPoolGrad(g, img, go, dx, best, arg);
+            continue;
+          }
           std::fill(dx, dx + in_img, T(0));
           for (int64_t oy = 0; oy < g.oh; ++oy)
             ForEachArgMax(g, img, oy, best, arg,

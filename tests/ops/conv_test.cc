@@ -358,6 +358,17 @@ TEST_F(Pool, MaxAndAvgPoolAndGradientsMatchNaiveReference) {
   Check({"3x3 stride 2 SAME", {1, 9, 9, 5}, 3, 3, 2, 2, "SAME"});
 }
 
+TEST_F(Pool, DisjointWindowsMatchNaiveReference) {
+  // Stride >= window: MaxPoolGrad writes each window's block of dx directly.
+  // Odd sizes leave rows/columns outside every window (VALID) or clip the
+  // last windows (SAME); strides above the window leave gaps.
+  Check({"2x2 stride 2 VALID on odd sizes, 32 channels", {2, 7, 9, 32}, 2, 2, 2, 2, "VALID"});
+  Check({"2x2 stride 2 SAME on odd sizes, 32 channels", {1, 9, 7, 32}, 2, 2, 2, 2, "SAME"});
+  Check({"2x2 stride 3 (gaps between windows)", {2, 8, 7, 3}, 2, 2, 3, 3, "VALID"});
+  Check({"3x2 stride 3x2 SAME", {1, 8, 7, 4}, 3, 2, 3, 2, "SAME"});
+  Check({"1x1 stride 2", {1, 5, 5, 2}, 1, 1, 2, 2, "VALID"});
+}
+
 TEST_F(Pool, MaxPoolGradGoesToTheFirstMaximumOnTies) {
   // One 2x2 window of equal values: TensorFlow's CPU kernel routes the whole
   // gradient to the first element in scan order.
@@ -368,6 +379,25 @@ TEST_F(Pool, MaxPoolGradGoesToTheFirstMaximumOnTies) {
                     B("MaxPoolGradGrad", {x, y, Const<float>({1, 2, 2, 1}, {7, 8, 9, 10})}, a)});
   ExpectValues<float>(out[0], {1, 2, 2, 1}, {5, 0, 0, 0});
   ExpectValues<float>(out[1], {1, 1, 1, 1}, {7});
+}
+
+TEST_F(Pool, MaxPoolGradGoesToTheFirstMaximumOnTiesEightChannelsAtATime) {
+  // 8 channels (the vectorised path for disjoint windows): channel c holds
+  // the value c at window positions >= c % 4 and 0 before them, so the
+  // first maximum is at position c % 4 (channel 0: all equal, position 0).
+  std::vector<float> x(4 * 8);
+  for (int p = 0; p < 4; ++p)
+    for (int c = 0; c < 8; ++c) x[p * 8 + c] = p >= c % 4 ? static_cast<float>(c) : 0.0f;
+  std::vector<float> g(8), want(4 * 8, 0.0f);
+  for (int c = 0; c < 8; ++c) {
+    g[c] = static_cast<float>(10 + c);
+    want[(c % 4) * 8 + c] = g[c];
+  }
+  AttrFn a = Attrs({IntList("ksize", {1, 2, 2, 1}), IntList("strides", {1, 2, 2, 1}), Str("padding", "VALID")});
+  loom_output xc = Const<float>({1, 2, 2, 8}, x);
+  loom_output y = B("MaxPool", {xc}, a);
+  auto out = RunOk({B("MaxPoolGrad", {xc, y, Const<float>({1, 1, 1, 8}, g)}, a)});
+  ExpectValues<float>(out[0], {1, 2, 2, 8}, want);
 }
 
 TEST_F(Pool, ShapeInferenceAndBadKsize) {
