@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -527,6 +528,208 @@ loom_status* ConvBackpropInput(const Kernel& k, const Conv& g, const T* w, const
   return nullptr;
 }
 
+// Im2Col into PanelGemm's B layout: the patches of output rows [r0, r1) as
+// panels of 16 of the K columns, dst[(p * (r1 - r0) + r) * 16 + j] =
+// patch(r0 + r)[16 p + j]. Needs c % 16 == 0: a panel is then 16 channels of
+// one tap, one contiguous 64-byte copy from x (or zeros in the padding).
+void Im2ColPanels(const Conv& g, const float* x, int64_t r0, int64_t r1, float* dst) {
+  static_assert(kPanelWidth == 16, "a panel row is two F8 vectors");
+  const int64_t C = g.c, rows = r1 - r0, per_tap = C / kPanelWidth, taps = g.kh * g.kw;
+  int64_t ox = r0 % g.ow, t = r0 / g.ow, oy = t % g.oh, n = t / g.oh;
+  // Runs of rows within one output image row share the input row of each tap.
+  for (int64_t r = 0; r < rows;) {
+    const int64_t run = std::min(rows - r, g.ow - ox);
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const int64_t ky = tap / g.kw, kx = tap % g.kw;
+      const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+      const bool row_in = iy >= 0 && iy < g.h;
+      const float* xrow = x + (n * g.h + (row_in ? iy : 0)) * g.w * C;
+      for (int64_t q = 0; q < per_tap; ++q) {
+        F8* d = reinterpret_cast<F8*>(dst + ((tap * per_tap + q) * rows + r) * kPanelWidth);
+        for (int64_t j = 0; j < run; ++j, d += 2) {
+          const int64_t ix = (ox + j) * g.sw - g.pl + kx * g.dw;
+          if (!row_in || ix < 0 || ix >= g.w) {
+            d[0] = F8{};
+            d[1] = F8{};
+          } else {
+            const F8* in = reinterpret_cast<const F8*>(xrow + ix * C + q * kPanelWidth);
+            d[0] = in[0];
+            d[1] = in[1];
+          }
+        }
+      }
+    }
+    r += run;
+    ox += run;
+    if (ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// Float backprop filter with c % 16 == 0, on PanelGemm: per part,
+// dw^T[oc, K] += dy^T[oc, rows] * patches[rows, K] over its tiles, with the
+// patches gathered straight into panels and dy^T (small) packed into row
+// strips; the parts' transposed partials are summed into dw at the end.
+loom_status* ConvBackpropFilterPanels(const Kernel& k, const Conv& g, const float* x,
+                                      const float* dy, float* dw) {
+  const int64_t R = g.rows(), K = g.K(), KO = K * g.oc;
+  // Tiles of at most 96 rows: the gathered panels (~300 KiB at K = 800) stay
+  // in L2 for the product that reads them once.
+  const int64_t tile = std::min<int64_t>(96, g.tile_rows(sizeof(float)));
+  const int64_t tiles = (R + tile - 1) / tile;
+  // Up to 4 parts per thread, so the pool's dynamic claiming can even out
+  // threads that run at different speeds (each part: its own partial sum).
+  const int64_t parts =
+      std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(4 * k.num_threads(), tiles),
+                                             2 * R * KO / (4 * kInlineCostCycles) + 1));
+  Tensor partials;
+  Dims d;
+  d.push_back(parts);
+  d.push_back(KO);
+  LOOM_CPU_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &partials));
+  std::atomic<bool> oom{false};
+  const int64_t strip_floats = (g.oc + kStripRows - 1) / kStripRows * kStripRows * tile;
+  k.parallel_for(parts, std::numeric_limits<int32_t>::max(), [&](int64_t b, int64_t e) {
+    float* col = static_cast<float*>(ThreadScratch(0, static_cast<size_t>(tile * K) * 4));
+    float* dyt = static_cast<float*>(ThreadScratch(1, static_cast<size_t>(strip_floats) * 4));
+    if (col == nullptr || dyt == nullptr) {
+      oom = true;
+      return;
+    }
+    for (int64_t p = b; p < e; ++p) {
+      float* acc = partials.as<float>() + p * KO;
+      const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
+      if (t0 == t1) std::fill(acc, acc + KO, 0.0f);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t r0 = t * tile, r1 = std::min(R, r0 + tile);
+        Im2ColPanels(g, x, r0, r1, col);
+        PackRowStrips(g.oc, r1 - r0, dy + r0 * g.oc, 1, g.oc, dyt);  // dy^T
+        PanelGemm(g.oc, K, r1 - r0, PanelA{dyt, 0, 0, true},
+                  PanelB{col, kPanelWidth, kPanelWidth * (r1 - r0)}, acc, K, t > t0);
+      }
+    }
+  });
+  if (oom) return ScratchFailed(static_cast<size_t>(tile * K) * 4);
+  const float* part = partials.as<const float>();
+  k.parallel_for(K, parts * g.oc * 2 + 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t o = 0; o < g.oc; ++o) {
+        float sum = part[o * K + i];
+        for (int64_t p = 1; p < parts; ++p) sum += part[p * KO + o * K + i];
+        dw[i * g.oc + o] = sum;
+      }
+  });
+  return nullptr;
+}
+
+// The patches of output rows [r0, r1), transposed into PanelA strips of 6
+// of the K patch positions: dst[(i / 6) * 6 * rows + r * 6 + i % 6] =
+// patch(r0 + r)[i]. Gathers element by element (cheap next to the product
+// when K is small, where a row-wise Im2Col copies a few floats per call);
+// `tap_dy/tap_dx/tap_off` give each patch position's offsets (rows, columns,
+// and elements from the window's top-left input element).
+void Im2ColStrips(const Conv& g, const float* x, int64_t r0, int64_t r1, const int64_t* tap_dy,
+                  const int64_t* tap_dx, const int64_t* tap_off, float* dst) {
+  const int64_t K = g.K(), C = g.c, rows = r1 - r0;
+  const int64_t span_y = (g.kh - 1) * g.dh, span_x = (g.kw - 1) * g.dw;
+  int64_t ox = r0 % g.ow, t = r0 / g.ow, oy = t % g.oh, n = t / g.oh;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t iy0 = oy * g.sh - g.pt, ix0 = ox * g.sw - g.pl;
+    const float* img = x + n * g.h * g.w * C;
+    float* row = dst + r * kStripRows;  // strip 0 of row r; the next strip is 6 * rows on
+    const bool inside = iy0 >= 0 && iy0 + span_y < g.h && ix0 >= 0 && ix0 + span_x < g.w;
+    const int64_t base = (iy0 * g.w + ix0) * C;  // may be negative: only in-bounds sums are read
+    for (int64_t i0 = 0; i0 < K; i0 += kStripRows, row += kStripRows * rows) {
+      const int64_t n_i = std::min(kStripRows, K - i0);
+      if (inside) {
+        for (int64_t j = 0; j < n_i; ++j) row[j] = img[base + tap_off[i0 + j]];
+      } else {
+        for (int64_t j = 0; j < n_i; ++j) {
+          const int64_t iy = iy0 + tap_dy[i0 + j], ix = ix0 + tap_dx[i0 + j];
+          const bool in = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+          row[j] = in ? img[base + tap_off[i0 + j]] : 0.0f;
+        }
+      }
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// Float backprop filter with oc % 16 == 0 (any c, e.g. the first layer's
+// 5x5x1, where K = 25 makes Eigen's GEMM mostly packing): per part,
+// dw[K, oc] += patches^T[K, rows] * dy[rows, oc] over its tiles of at most
+// 256 rows, patches^T gathered straight into 6-row strips and dy read in
+// place as the panels; the parts' partials are summed
+// into dw at the end.
+loom_status* ConvBackpropFilterStrips(const Kernel& k, const Conv& g, const float* x,
+                                      const float* dy, float* dw) {
+  const int64_t R = g.rows(), K = g.K(), KO = K * g.oc;
+  const int64_t tile = std::min<int64_t>(256, g.pointwise() ? 256 : g.tile_rows(sizeof(float)));
+  const int64_t tiles = (R + tile - 1) / tile;
+  const int64_t parts =
+      std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(4 * k.num_threads(), tiles),
+                                             2 * R * KO / (4 * kInlineCostCycles) + 1));
+  Tensor partials;
+  Dims d;
+  d.push_back(parts);
+  d.push_back(KO);
+  LOOM_CPU_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &partials));
+  const int64_t strip_floats = (K + kStripRows - 1) / kStripRows * kStripRows * tile;
+  // Each patch position's offsets from its window's top-left input element.
+  std::vector<int64_t> tap_dy(static_cast<size_t>(K)), tap_dx(tap_dy.size()),
+      tap_off(tap_dy.size());
+  for (int64_t i = 0; i < K; ++i) {
+    const int64_t tap = i / g.c;
+    tap_dy[i] = (tap / g.kw) * g.dh;
+    tap_dx[i] = (tap % g.kw) * g.dw;
+    tap_off[i] = (tap_dy[i] * g.w + tap_dx[i]) * g.c + i % g.c;
+  }
+  std::atomic<bool> oom{false};
+  k.parallel_for(parts, std::numeric_limits<int32_t>::max(), [&](int64_t b, int64_t e) {
+    float* strips = static_cast<float*>(ThreadScratch(1, static_cast<size_t>(strip_floats) * 4));
+    if (strips == nullptr) {
+      oom = true;
+      return;
+    }
+    for (int64_t p = b; p < e; ++p) {
+      float* acc = partials.as<float>() + p * KO;
+      const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
+      if (t0 == t1) std::fill(acc, acc + KO, 0.0f);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t r0 = t * tile, r1 = std::min(R, r0 + tile);
+        if (g.pointwise()) {
+          PackRowStrips(K, r1 - r0, x + r0 * K, 1, K, strips);  // x^T
+        } else {
+          Im2ColStrips(g, x, r0, r1, tap_dy.data(), tap_dx.data(), tap_off.data(), strips);
+        }
+        PanelGemm(K, g.oc, r1 - r0, PanelA{strips, 0, 0, true},
+                  PanelB{dy + r0 * g.oc, g.oc, kPanelWidth}, acc, g.oc, t > t0);
+      }
+    }
+  });
+  if (oom) return ScratchFailed(static_cast<size_t>(strip_floats) * 4);
+  const float* part = partials.as<const float>();
+  k.parallel_for(KO, parts + 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float sum = part[i];
+      for (int64_t p = 1; p < parts; ++p) sum += part[p * KO + i];
+      dw[i] = sum;
+    }
+  });
+  return nullptr;
+}
+
 // dw[K, oc] = sum over tiles of patches^T * dy; one partial sum per part.
 template <typename T>
 loom_status* ConvBackpropFilter(const Kernel& k, const Conv& g, const T* x, const T* dy, T* dw) {
@@ -534,6 +737,12 @@ loom_status* ConvBackpropFilter(const Kernel& k, const Conv& g, const T* x, cons
   if (KO == 0) return nullptr;
   std::fill(dw, dw + KO, T(0));
   if (R == 0) return nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!g.pointwise() && g.c % kPanelWidth == 0) {
+      return ConvBackpropFilterPanels(k, g, x, dy, dw);
+    }
+    if (g.oc % kPanelWidth == 0) return ConvBackpropFilterStrips(k, g, x, dy, dw);
+  }
   const int64_t tile = g.pointwise() ? 256 : g.tile_rows(sizeof(T));
   const int64_t tiles = (R + tile - 1) / tile;
   const int64_t parts =

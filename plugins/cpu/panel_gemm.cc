@@ -102,22 +102,44 @@ void PanelGemm(int64_t m, int64_t n, int64_t k, const PanelA& a, const PanelB& b
     for (int64_t p = 0; p < n / kPanelWidth; ++p) {
       const float* bp = b.b + p * b.panel_stride + k0 * b.ldb;
       float* cp = c + p * kPanelWidth;
-      const float* ap = a.a + k0 * a.col_stride;
+      // Rows [i, i + 6) of A from k0 on, and the strides within them.
+      const int64_t rs = a.strips ? 1 : a.row_stride;
+      const int64_t cs = a.strips ? kStripRows : a.col_stride;
+      auto rows_at = [&](int64_t i) {
+        return a.strips ? a.a + i * k + k0 * kStripRows
+                        : a.a + i * a.row_stride + k0 * a.col_stride;
+      };
       int64_t i = 0;
       for (; i + 6 <= m; i += 6)
-        Micro<6>(kc, ap + i * a.row_stride, a.row_stride, a.col_stride, bp, b.ldb,
-                 cp + i * ldc, ldc, acc);
-      const float* ai = ap + i * a.row_stride;
+        Micro<6>(kc, rows_at(i), rs, cs, bp, b.ldb, cp + i * ldc, ldc, acc);
+      const float* ai = rows_at(i);
       float* ci = cp + i * ldc;
       switch (m - i) {
-        case 5: Micro<5>(kc, ai, a.row_stride, a.col_stride, bp, b.ldb, ci, ldc, acc); break;
-        case 4: Micro<4>(kc, ai, a.row_stride, a.col_stride, bp, b.ldb, ci, ldc, acc); break;
-        case 3: Micro<3>(kc, ai, a.row_stride, a.col_stride, bp, b.ldb, ci, ldc, acc); break;
-        case 2: Micro<2>(kc, ai, a.row_stride, a.col_stride, bp, b.ldb, ci, ldc, acc); break;
-        case 1: Micro<1>(kc, ai, a.row_stride, a.col_stride, bp, b.ldb, ci, ldc, acc); break;
+        case 5: Micro<5>(kc, ai, rs, cs, bp, b.ldb, ci, ldc, acc); break;
+        case 4: Micro<4>(kc, ai, rs, cs, bp, b.ldb, ci, ldc, acc); break;
+        case 3: Micro<3>(kc, ai, rs, cs, bp, b.ldb, ci, ldc, acc); break;
+        case 2: Micro<2>(kc, ai, rs, cs, bp, b.ldb, ci, ldc, acc); break;
+        case 1: Micro<1>(kc, ai, rs, cs, bp, b.ldb, ci, ldc, acc); break;
         default: break;
       }
     }
+  }
+}
+
+void PackRowStrips(int64_t m, int64_t k, const float* src, int64_t row_stride,
+                   int64_t col_stride, float* dst) {
+  for (int64_t i0 = 0; i0 < m; i0 += kStripRows) {
+    const int64_t rows = std::min(kStripRows, m - i0);
+    float* d = dst + i0 * k;
+    if (rows == kStripRows && row_stride == 1) {  // 6 contiguous values per kk
+      for (int64_t kk = 0; kk < k; ++kk, d += kStripRows) {
+        const float* s = src + i0 + kk * col_stride;
+        for (int64_t r = 0; r < kStripRows; ++r) d[r] = s[r];
+      }
+      continue;
+    }
+    for (int64_t kk = 0; kk < k; ++kk, d += kStripRows)
+      for (int64_t r = 0; r < rows; ++r) d[r] = src[(i0 + r) * row_stride + kk * col_stride];
   }
 }
 

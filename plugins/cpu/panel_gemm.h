@@ -22,11 +22,16 @@ namespace loom_cpu {
 
 constexpr int64_t kPanelWidth = 16;
 
-// Operand A: element (i, kk) at a[i * row_stride + kk * col_stride].
+// Operand A: element (i, kk) at a[i * row_stride + kk * col_stride]; or,
+// with `strips` (see PackRowStrips), rows in strips of 6 stored k-major:
+// element (i, kk) at a[(i / 6) * 6 * k + kk * 6 + i % 6].
 struct PanelA {
   const float* a;
   int64_t row_stride, col_stride;
+  bool strips = false;
 };
+
+constexpr int64_t kStripRows = 6;
 
 // Operand B: n columns in n / 16 panels; element (kk, p * 16 + j) at
 // b[p * panel_stride + kk * ldb + j].
@@ -45,6 +50,12 @@ void PanelGemm(int64_t m, int64_t n, int64_t k, const PanelA& a, const PanelB& b
 // holds k * n floats; n must be a multiple of kPanelWidth.
 void PackPanels(int64_t k, int64_t n, const float* src, int64_t k_stride, int64_t n_stride,
                 float* dst);
+// Packs A[m, k] (element (i, kk) at src[i * row_stride + kk * col_stride])
+// into strips of 6 rows for PanelA::strips: dst holds ceil(m / 6) * 6 * k
+// floats (the last strip's unused rows are left unset; never read).
+void PackRowStrips(int64_t m, int64_t k, const float* src, int64_t row_stride,
+                   int64_t col_stride, float* dst);
+
 inline PanelB PackedPanels(const float* packed, int64_t k) {
   return PanelB{packed, kPanelWidth, kPanelWidth * k};
 }

@@ -195,6 +195,11 @@ TEST_F(Conv, FloatPanelGemmPathMatchesNaiveReference) {
   CheckAllThree({"3x3x5x16 (forward only: K = 45)", {2, 5, 6, 5}, {3, 3, 5, 16}, 2, 1});
   CheckAllThree({"2x2x8x12 (backprop input only: K = 32)", {3, 9, 7, 8}, {2, 2, 8, 12}, 2, 2,
                  1, 1, "VALID"});
+  // Backprop filter gathers 16-channel panels straight from x (c % 16 == 0):
+  // strides, dilations, padding, and 7 output channels (a partial 6-row block).
+  CheckAllThree({"3x3x16x7 stride 2 dilation 2", {2, 11, 9, 16}, {3, 3, 16, 7}, 2, 2, 2, 2});
+  CheckAllThree({"2x3x48x5 VALID stride 1x2", {3, 6, 7, 48}, {2, 3, 48, 5}, 1, 2, 1, 1,
+                 "VALID"});
 }
 
 TEST_F(Conv, DoubleMatchesNaiveReference) {
