@@ -23,11 +23,13 @@
 #include <cstdlib>
 #include <limits>
 #include <type_traits>
+#include <vector>
 
 #include <Eigen/Core>
 
-#include "kernels_conv.h"
 #include "kernels.h"
+#include "kernels_conv.h"
+#include "panel_gemm.h"
 
 namespace loom_cpu {
 namespace {
@@ -407,6 +409,42 @@ bool DirectConv(const Kernel& k, const Conv& g, const T* x, const T* w, T* y) {
   }
 }
 
+// The filter of a float convolution packed once per op into PanelGemm's
+// panels (16 columns of `n` each): `packed` receives k * n floats; element
+// (kk, j) of the [k, n] matrix is w[kk * k_stride + j * n_stride]. False
+// (nothing packed) for double or when n is not a multiple of 16: the caller
+// then uses Eigen.
+template <typename T>
+loom_status* PackFilter(const Kernel& k, const T* w, int64_t kd, int64_t n, int64_t k_stride,
+                        int64_t n_stride, Tensor* packed, bool* ok) {
+  *ok = false;
+  if constexpr (std::is_same_v<T, float>) {
+    if (n % kPanelWidth != 0 || kd == 0) return nullptr;
+    Dims d;
+    d.push_back(kd * n);
+    LOOM_CPU_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, packed));
+    PackPanels(kd, n, w, k_stride, n_stride, packed->as<float>());
+    *ok = true;
+  }
+  return nullptr;
+}
+
+// out[rows, n] = a[rows, kd] (row-major, leading dim kd) * B[kd, n]: on the
+// packed panels when `panels`, else Eigen with B = b (row-major [kd, n], or
+// [n, kd] when tb).
+template <typename T>
+void TileGemm(bool panels, const Tensor& packed, int64_t rows, int64_t n, int64_t kd, const T* a,
+              const T* b, bool tb, T* out) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (panels) {
+      PanelGemm(rows, n, kd, PanelA{a, kd, 1}, PackedPanels(packed.as<const float>(), kd), out,
+                n, false);
+      return;
+    }
+  }
+  Gemm<T>(false, tb, rows, n, kd, a, kd, b, tb ? kd : n, out, n, false);
+}
+
 // y[rows, oc] = patches(x) * w[K, oc], tiles of rows over the pool.
 template <typename T>
 loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w, T* y) {
@@ -416,16 +454,18 @@ loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w,
     std::fill(y, y + R * g.oc, T(0));
     return nullptr;
   }
+  if (!g.pointwise() && K <= kDirectMaxK && DirectConv<T>(k, g, x, w, y)) return nullptr;
+  Tensor packed;
+  bool panels = false;
+  LOOM_CPU_RETURN_IF_ERROR(PackFilter<T>(k, w, K, g.oc, g.oc, 1, &packed, &panels));
   if (g.pointwise()) {
     const int64_t tile = 256;
     k.parallel_for((R + tile - 1) / tile, 2 * tile * K * g.oc, [&](int64_t b, int64_t e) {
       const int64_t r0 = b * tile, r1 = std::min(R, e * tile);
-      Gemm<T>(false, false, r1 - r0, g.oc, K, x + r0 * K, K, w, g.oc, y + r0 * g.oc, g.oc,
-              false);
+      TileGemm<T>(panels, packed, r1 - r0, g.oc, K, x + r0 * K, w, false, y + r0 * g.oc);
     });
     return nullptr;
   }
-  if (K <= kDirectMaxK && DirectConv<T>(k, g, x, w, y)) return nullptr;
   const int64_t tile = g.tile_rows(sizeof(T));
   const int64_t tiles = (R + tile - 1) / tile;
   std::atomic<bool> oom{false};
@@ -438,7 +478,7 @@ loom_status* ConvForward(const Kernel& k, const Conv& g, const T* x, const T* w,
     for (int64_t t = b; t < e; ++t) {
       const int64_t r0 = t * tile, r1 = std::min(R, r0 + tile);
       Im2Col(g, x, r0, r1, col);
-      Gemm<T>(false, false, r1 - r0, g.oc, K, col, K, w, g.oc, y + r0 * g.oc, g.oc, false);
+      TileGemm<T>(panels, packed, r1 - r0, g.oc, K, col, w, false, y + r0 * g.oc);
     }
   });
   if (oom) return ScratchFailed(static_cast<size_t>(tile * K) * sizeof(T));
@@ -450,12 +490,15 @@ template <typename T>
 loom_status* ConvBackpropInput(const Kernel& k, const Conv& g, const T* w, const T* dy, T* dx) {
   const int64_t K = g.K(), per_img = g.oh * g.ow, img = g.h * g.w * g.c;
   if (g.n * img == 0) return nullptr;
+  // B = w^T [oc, K]: element (o, j) is w[j * oc + o].
+  Tensor packed;
+  bool panels = false;
+  LOOM_CPU_RETURN_IF_ERROR(PackFilter<T>(k, w, g.oc, K, 1, g.oc, &packed, &panels));
   if (g.pointwise()) {
     const int64_t R = g.rows(), tile = 256;
     k.parallel_for((R + tile - 1) / tile, 2 * tile * K * g.oc, [&](int64_t b, int64_t e) {
       const int64_t r0 = b * tile, r1 = std::min(R, e * tile);
-      Gemm<T>(false, true, r1 - r0, K, g.oc, dy + r0 * g.oc, g.oc, w, g.oc, dx + r0 * K, K,
-              false);
+      TileGemm<T>(panels, packed, r1 - r0, K, g.oc, dy + r0 * g.oc, w, true, dx + r0 * K);
     });
     return nullptr;
   }
@@ -476,12 +519,214 @@ loom_status* ConvBackpropInput(const Kernel& k, const Conv& g, const T* w, const
       for (int64_t r0 = 0; r0 < per_img; r0 += tile) {
         const int64_t r1 = std::min(per_img, r0 + tile);
         const int64_t gr = n * per_img + r0;
-        Gemm<T>(false, true, r1 - r0, K, g.oc, dy + gr * g.oc, g.oc, w, g.oc, col, K, false);
+        TileGemm<T>(panels, packed, r1 - r0, K, g.oc, dy + gr * g.oc, w, true, col);
         Col2Im(g, col, r0, r1, dxi);
       }
     }
   });
   if (oom) return ScratchFailed(static_cast<size_t>(tile * K) * sizeof(T));
+  return nullptr;
+}
+
+// Im2Col into PanelGemm's B layout: the patches of output rows [r0, r1) as
+// panels of 16 of the K columns, dst[(p * (r1 - r0) + r) * 16 + j] =
+// patch(r0 + r)[16 p + j]. Needs c % 16 == 0: a panel is then 16 channels of
+// one tap, one contiguous 64-byte copy from x (or zeros in the padding).
+void Im2ColPanels(const Conv& g, const float* x, int64_t r0, int64_t r1, float* dst) {
+  static_assert(kPanelWidth == 16, "a panel row is two F8 vectors");
+  const int64_t C = g.c, rows = r1 - r0, per_tap = C / kPanelWidth, taps = g.kh * g.kw;
+  int64_t ox = r0 % g.ow, t = r0 / g.ow, oy = t % g.oh, n = t / g.oh;
+  // Runs of rows within one output image row share the input row of each tap.
+  for (int64_t r = 0; r < rows;) {
+    const int64_t run = std::min(rows - r, g.ow - ox);
+    for (int64_t tap = 0; tap < taps; ++tap) {
+      const int64_t ky = tap / g.kw, kx = tap % g.kw;
+      const int64_t iy = oy * g.sh - g.pt + ky * g.dh;
+      const bool row_in = iy >= 0 && iy < g.h;
+      const float* xrow = x + (n * g.h + (row_in ? iy : 0)) * g.w * C;
+      for (int64_t q = 0; q < per_tap; ++q) {
+        F8* d = reinterpret_cast<F8*>(dst + ((tap * per_tap + q) * rows + r) * kPanelWidth);
+        for (int64_t j = 0; j < run; ++j, d += 2) {
+          const int64_t ix = (ox + j) * g.sw - g.pl + kx * g.dw;
+          if (!row_in || ix < 0 || ix >= g.w) {
+            d[0] = F8{};
+            d[1] = F8{};
+          } else {
+            const F8* in = reinterpret_cast<const F8*>(xrow + ix * C + q * kPanelWidth);
+            d[0] = in[0];
+            d[1] = in[1];
+          }
+        }
+      }
+    }
+    r += run;
+    ox += run;
+    if (ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// Float backprop filter with c % 16 == 0, on PanelGemm: per part,
+// dw^T[oc, K] += dy^T[oc, rows] * patches[rows, K] over its tiles, with the
+// patches gathered straight into panels and dy^T (small) packed into row
+// strips; the parts' transposed partials are summed into dw at the end.
+loom_status* ConvBackpropFilterPanels(const Kernel& k, const Conv& g, const float* x,
+                                      const float* dy, float* dw) {
+  const int64_t R = g.rows(), K = g.K(), KO = K * g.oc;
+  // Tiles of at most 96 rows: the gathered panels (~300 KiB at K = 800) stay
+  // in L2 for the product that reads them once.
+  const int64_t tile = std::min<int64_t>(96, g.tile_rows(sizeof(float)));
+  const int64_t tiles = (R + tile - 1) / tile;
+  // Up to 4 parts per thread, so the pool's dynamic claiming can even out
+  // threads that run at different speeds (each part: its own partial sum).
+  const int64_t parts =
+      std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(4 * k.num_threads(), tiles),
+                                             2 * R * KO / (4 * kInlineCostCycles) + 1));
+  Tensor partials;
+  Dims d;
+  d.push_back(parts);
+  d.push_back(KO);
+  LOOM_CPU_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &partials));
+  std::atomic<bool> oom{false};
+  const int64_t strip_floats = (g.oc + kStripRows - 1) / kStripRows * kStripRows * tile;
+  k.parallel_for(parts, std::numeric_limits<int32_t>::max(), [&](int64_t b, int64_t e) {
+    float* col = static_cast<float*>(ThreadScratch(0, static_cast<size_t>(tile * K) * 4));
+    float* dyt = static_cast<float*>(ThreadScratch(1, static_cast<size_t>(strip_floats) * 4));
+    if (col == nullptr || dyt == nullptr) {
+      oom = true;
+      return;
+    }
+    for (int64_t p = b; p < e; ++p) {
+      float* acc = partials.as<float>() + p * KO;
+      const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
+      if (t0 == t1) std::fill(acc, acc + KO, 0.0f);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t r0 = t * tile, r1 = std::min(R, r0 + tile);
+        Im2ColPanels(g, x, r0, r1, col);
+        PackRowStrips(g.oc, r1 - r0, dy + r0 * g.oc, 1, g.oc, dyt);  // dy^T
+        PanelGemm(g.oc, K, r1 - r0, PanelA{dyt, 0, 0, true},
+                  PanelB{col, kPanelWidth, kPanelWidth * (r1 - r0)}, acc, K, t > t0);
+      }
+    }
+  });
+  if (oom) return ScratchFailed(static_cast<size_t>(tile * K) * 4);
+  const float* part = partials.as<const float>();
+  k.parallel_for(K, parts * g.oc * 2 + 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i)
+      for (int64_t o = 0; o < g.oc; ++o) {
+        float sum = part[o * K + i];
+        for (int64_t p = 1; p < parts; ++p) sum += part[p * KO + o * K + i];
+        dw[i * g.oc + o] = sum;
+      }
+  });
+  return nullptr;
+}
+
+// The patches of output rows [r0, r1), transposed into PanelA strips of 6
+// of the K patch positions: dst[(i / 6) * 6 * rows + r * 6 + i % 6] =
+// patch(r0 + r)[i]. Gathers element by element (cheap next to the product
+// when K is small, where a row-wise Im2Col copies a few floats per call);
+// `tap_dy/tap_dx/tap_off` give each patch position's offsets (rows, columns,
+// and elements from the window's top-left input element).
+void Im2ColStrips(const Conv& g, const float* x, int64_t r0, int64_t r1, const int64_t* tap_dy,
+                  const int64_t* tap_dx, const int64_t* tap_off, float* dst) {
+  const int64_t K = g.K(), C = g.c, rows = r1 - r0;
+  const int64_t span_y = (g.kh - 1) * g.dh, span_x = (g.kw - 1) * g.dw;
+  int64_t ox = r0 % g.ow, t = r0 / g.ow, oy = t % g.oh, n = t / g.oh;
+  for (int64_t r = 0; r < rows; ++r) {
+    const int64_t iy0 = oy * g.sh - g.pt, ix0 = ox * g.sw - g.pl;
+    const float* img = x + n * g.h * g.w * C;
+    float* row = dst + r * kStripRows;  // strip 0 of row r; the next strip is 6 * rows on
+    const bool inside = iy0 >= 0 && iy0 + span_y < g.h && ix0 >= 0 && ix0 + span_x < g.w;
+    const int64_t base = (iy0 * g.w + ix0) * C;  // may be negative: only in-bounds sums are read
+    for (int64_t i0 = 0; i0 < K; i0 += kStripRows, row += kStripRows * rows) {
+      const int64_t n_i = std::min(kStripRows, K - i0);
+      if (inside) {
+        for (int64_t j = 0; j < n_i; ++j) row[j] = img[base + tap_off[i0 + j]];
+      } else {
+        for (int64_t j = 0; j < n_i; ++j) {
+          const int64_t iy = iy0 + tap_dy[i0 + j], ix = ix0 + tap_dx[i0 + j];
+          const bool in = iy >= 0 && iy < g.h && ix >= 0 && ix < g.w;
+          row[j] = in ? img[base + tap_off[i0 + j]] : 0.0f;
+        }
+      }
+    }
+    if (++ox == g.ow) {
+      ox = 0;
+      if (++oy == g.oh) {
+        oy = 0;
+        ++n;
+      }
+    }
+  }
+}
+
+// Float backprop filter with oc % 16 == 0 (any c, e.g. the first layer's
+// 5x5x1, where K = 25 makes Eigen's GEMM mostly packing): per part,
+// dw[K, oc] += patches^T[K, rows] * dy[rows, oc] over its tiles of at most
+// 256 rows, patches^T gathered straight into 6-row strips and dy read in
+// place as the panels; the parts' partials are summed
+// into dw at the end.
+loom_status* ConvBackpropFilterStrips(const Kernel& k, const Conv& g, const float* x,
+                                      const float* dy, float* dw) {
+  const int64_t R = g.rows(), K = g.K(), KO = K * g.oc;
+  const int64_t tile = std::min<int64_t>(256, g.pointwise() ? 256 : g.tile_rows(sizeof(float)));
+  const int64_t tiles = (R + tile - 1) / tile;
+  const int64_t parts =
+      std::max<int64_t>(1, std::min<int64_t>(std::min<int64_t>(4 * k.num_threads(), tiles),
+                                             2 * R * KO / (4 * kInlineCostCycles) + 1));
+  Tensor partials;
+  Dims d;
+  d.push_back(parts);
+  d.push_back(KO);
+  LOOM_CPU_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &partials));
+  const int64_t strip_floats = (K + kStripRows - 1) / kStripRows * kStripRows * tile;
+  // Each patch position's offsets from its window's top-left input element.
+  std::vector<int64_t> tap_dy(static_cast<size_t>(K)), tap_dx(tap_dy.size()),
+      tap_off(tap_dy.size());
+  for (int64_t i = 0; i < K; ++i) {
+    const int64_t tap = i / g.c;
+    tap_dy[i] = (tap / g.kw) * g.dh;
+    tap_dx[i] = (tap % g.kw) * g.dw;
+    tap_off[i] = (tap_dy[i] * g.w + tap_dx[i]) * g.c + i % g.c;
+  }
+  std::atomic<bool> oom{false};
+  k.parallel_for(parts, std::numeric_limits<int32_t>::max(), [&](int64_t b, int64_t e) {
+    float* strips = static_cast<float*>(ThreadScratch(1, static_cast<size_t>(strip_floats) * 4));
+    if (strips == nullptr) {
+      oom = true;
+      return;
+    }
+    for (int64_t p = b; p < e; ++p) {
+      float* acc = partials.as<float>() + p * KO;
+      const int64_t t0 = tiles * p / parts, t1 = tiles * (p + 1) / parts;
+      if (t0 == t1) std::fill(acc, acc + KO, 0.0f);
+      for (int64_t t = t0; t < t1; ++t) {
+        const int64_t r0 = t * tile, r1 = std::min(R, r0 + tile);
+        if (g.pointwise()) {
+          PackRowStrips(K, r1 - r0, x + r0 * K, 1, K, strips);  // x^T
+        } else {
+          Im2ColStrips(g, x, r0, r1, tap_dy.data(), tap_dx.data(), tap_off.data(), strips);
+        }
+        PanelGemm(K, g.oc, r1 - r0, PanelA{strips, 0, 0, true},
+                  PanelB{dy + r0 * g.oc, g.oc, kPanelWidth}, acc, g.oc, t > t0);
+      }
+    }
+  });
+  if (oom) return ScratchFailed(static_cast<size_t>(strip_floats) * 4);
+  const float* part = partials.as<const float>();
+  k.parallel_for(KO, parts + 1, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float sum = part[i];
+      for (int64_t p = 1; p < parts; ++p) sum += part[p * KO + i];
+      dw[i] = sum;
+    }
+  });
   return nullptr;
 }
 
@@ -492,6 +737,12 @@ loom_status* ConvBackpropFilter(const Kernel& k, const Conv& g, const T* x, cons
   if (KO == 0) return nullptr;
   std::fill(dw, dw + KO, T(0));
   if (R == 0) return nullptr;
+  if constexpr (std::is_same_v<T, float>) {
+    if (!g.pointwise() && g.c % kPanelWidth == 0) {
+      return ConvBackpropFilterPanels(k, g, x, dy, dw);
+    }
+    if (g.oc % kPanelWidth == 0) return ConvBackpropFilterStrips(k, g, x, dy, dw);
+  }
   const int64_t tile = g.pointwise() ? 256 : g.tile_rows(sizeof(T));
   const int64_t tiles = (R + tile - 1) / tile;
   const int64_t parts =
@@ -817,29 +1068,104 @@ void MaxPoolRows(const Window& g, const T* x, T* y, int64_t b, int64_t e) {
   }
 }
 
+// Per channel, the value and spatial position of window `s`'s first maximum
+// (scan order y, x) in `img`. Branch-free selects over the channels, so the
+// scan vectorises; `arg` holds spatial positions (int32: the caller checks
+// h * w fits).
+template <typename T>
+void WindowArgMax(const Window& g, const T* img, const Span& s, T* best, int32_t* arg) {
+  const int64_t C = g.c;
+  std::fill(best, best + C, -std::numeric_limits<T>::infinity());
+  std::fill(arg, arg + C, static_cast<int32_t>(s.y0 * g.w + s.x0));
+  for (int64_t iy = s.y0; iy < s.y1; ++iy)
+    for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+      const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+      const T* in = img + pos * C;
+      for (int64_t ch = 0; ch < C; ++ch) {
+        const bool gt = in[ch] > best[ch];
+        best[ch] = gt ? in[ch] : best[ch];
+        arg[ch] = gt ? pos : arg[ch];
+      }
+    }
+}
+
 // For each output (oy, ox) of image `n`: calls f(out_offset, in_offset) per
-// channel with the position of the window's first maximum (scan order y, x).
-// Branch-free selects over the channels, so the scan vectorises; `arg` holds
-// spatial positions (int32: the caller checks h * w fits).
+// channel with the position of the window's first maximum.
 template <typename T, typename F>
 void ForEachArgMax(const Window& g, const T* img, int64_t oy, T* best, int32_t* arg, F&& f) {
   const int64_t C = g.c;
   for (int64_t ox = 0; ox < g.ow; ++ox) {
-    const Span s = WindowAt(g, oy, ox);
-    std::fill(best, best + C, -std::numeric_limits<T>::infinity());
-    std::fill(arg, arg + C, static_cast<int32_t>(s.y0 * g.w + s.x0));
-    for (int64_t iy = s.y0; iy < s.y1; ++iy)
-      for (int64_t ix = s.x0; ix < s.x1; ++ix) {
-        const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
-        const T* in = img + pos * C;
-        for (int64_t ch = 0; ch < C; ++ch) {
-          const bool gt = in[ch] > best[ch];
-          best[ch] = gt ? in[ch] : best[ch];
-          arg[ch] = gt ? pos : arg[ch];
-        }
-      }
+    WindowArgMax(g, img, WindowAt(g, oy, ox), best, arg);
     for (int64_t ch = 0; ch < C; ++ch) f((oy * g.ow + ox) * C + ch, arg[ch] * C + ch);
   }
+}
+
+// MaxPoolGrad of one image when windows do not overlap (stride >= window, as
+// in the usual 2x2 stride-2 pooling): each input element lies in at most one
+// window, so every window writes its whole block of dx (the gradient at the
+// first maximum, zeros elsewhere) in one pass, with no clearing of dx first
+// and no scattered read-modify-write. Elements outside every window (VALID
+// pooling of odd sizes, strides above the window) are cleared first.
+typedef int32_t I8 __attribute__((vector_size(32), aligned(4)));
+
+// Float with channels a multiple of 8: the window's maximum and its position
+// for 8 channels at a time in registers.
+void DisjointMaxPoolGradF8(const Window& g, const float* img, const float* go, float* dx) {
+  const int64_t C = g.c;
+  const float ninf = -std::numeric_limits<float>::infinity();
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const Span s = WindowAt(g, oy, ox);
+      const float* gw = go + (oy * g.ow + ox) * C;
+      for (int64_t c0 = 0; c0 < C; c0 += 8) {
+        F8 best = {ninf, ninf, ninf, ninf, ninf, ninf, ninf, ninf};
+        const int32_t first = static_cast<int32_t>(s.y0 * g.w + s.x0);
+        I8 arg = {first, first, first, first, first, first, first, first};
+        for (int64_t iy = s.y0; iy < s.y1; ++iy)
+          for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+            const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+            const F8 v = *reinterpret_cast<const F8*>(img + pos * C + c0);
+            const I8 gt = v > best;
+            best = gt ? v : best;
+            arg = gt ? I8{pos, pos, pos, pos, pos, pos, pos, pos} : arg;
+          }
+        const F8 gv = *reinterpret_cast<const F8*>(gw + c0);
+        const F8 zero = {};
+        for (int64_t iy = s.y0; iy < s.y1; ++iy)
+          for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+            const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+            const I8 hit = arg == I8{pos, pos, pos, pos, pos, pos, pos, pos};
+            *reinterpret_cast<F8*>(dx + pos * C + c0) = hit ? gv : zero;
+          }
+      }
+    }
+}
+
+template <typename T>
+void DisjointMaxPoolGrad(const Window& g, const T* img, const T* go, T* dx, T* best,
+                         int32_t* arg) {
+  const int64_t C = g.c;
+  const bool covered = g.sh == g.kh && g.sw == g.kw && g.oh * g.sh - g.pt >= g.h &&
+                       g.ow * g.sw - g.pl >= g.w;
+  if (!covered) std::fill(dx, dx + g.h * g.w * C, T(0));
+  if constexpr (std::is_same_v<T, float>) {
+    if (C % 8 == 0) {
+      DisjointMaxPoolGradF8(g, img, go, dx);
+      return;
+    }
+  }
+  for (int64_t oy = 0; oy < g.oh; ++oy)
+    for (int64_t ox = 0; ox < g.ow; ++ox) {
+      const Span s = WindowAt(g, oy, ox);
+      WindowArgMax(g, img, s, best, arg);
+      const T* gw = go + (oy * g.ow + ox) * C;
+      for (int64_t iy = s.y0; iy < s.y1; ++iy)
+        for (int64_t ix = s.x0; ix < s.x1; ++ix) {
+          const int32_t pos = static_cast<int32_t>(iy * g.w + ix);
+          T* d = dx + pos * C;
+          for (int64_t ch = 0; ch < C; ++ch) d[ch] = arg[ch] == pos ? gw[ch] : T(0);
+        }
+    }
 }
 
 loom_status* MaxPoolImpl(loom_kernel_context* c) {
@@ -911,6 +1237,10 @@ loom_status* MaxPoolGradImpl(loom_kernel_context* c) {
         } else {
           const T* go = grad.as<const T>() + n * out_img;
           T* dx = out.as<T>() + n * in_img;
+          if (g.sh >= g.kh && g.sw >= g.kw) {
+            DisjointMaxPoolGrad(g, img, go, dx, best, arg);
+            continue;
+          }
           std::fill(dx, dx + in_img, T(0));
           for (int64_t oy = 0; oy < g.oh; ++oy)
             ForEachArgMax(g, img, oy, best, arg,

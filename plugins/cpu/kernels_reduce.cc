@@ -86,25 +86,49 @@ void Reduce3D(const Kernel& k, const T* in, int64_t outer, int64_t mid, int64_t 
   // then joins the output: the same work, a shorter chain of float additions.
   const int64_t cb = std::min<int64_t>(inner, 1024);
   const int64_t nb = (inner + cb - 1) / cb;
-  k.parallel_for(outer * nb, mid * cb + 5, [&](int64_t s, int64_t e) {
+  // Folds rows [ma, mb) of column block u into acc[0, w).
+  auto fold = [&](int64_t u, int64_t ma, int64_t mb, T* acc) {
     T part[1024];
-    for (int64_t u = s; u < e; ++u) {
-      const int64_t o = u / nb, lo = (u % nb) * cb, hi = std::min(inner, lo + cb), w = hi - lo;
-      T* acc = out + o * inner + lo;
-      const T* src = in + o * mid * inner + lo;
-      for (int64_t m0 = 0; m0 < mid; m0 += kRowBlock) {
-        const int64_t m1 = std::min(mid, m0 + kRowBlock);
-        T* dst = m0 == 0 ? acc : part;
-        for (int64_t i = 0; i < w; ++i) dst[i] = src[m0 * inner + i];
-        for (int64_t m = m0 + 1; m < m1; ++m) {
-          const T* row = src + m * inner;
-          for (int64_t i = 0; i < w; ++i) dst[i] = R::combine(dst[i], row[i]);
-        }
-        if (m0 != 0) {
-          for (int64_t i = 0; i < w; ++i) acc[i] = R::combine(acc[i], part[i]);
-        }
+    const int64_t o = u / nb, lo = (u % nb) * cb, w = std::min(inner, lo + cb) - lo;
+    const T* src = in + o * mid * inner + lo;
+    for (int64_t m0 = ma; m0 < mb; m0 += kRowBlock) {
+      const int64_t m1 = std::min(mb, m0 + kRowBlock);
+      T* dst = m0 == ma ? acc : part;
+      for (int64_t i = 0; i < w; ++i) dst[i] = src[m0 * inner + i];
+      for (int64_t m = m0 + 1; m < m1; ++m) {
+        const T* row = src + m * inner;
+        for (int64_t i = 0; i < w; ++i) dst[i] = R::combine(dst[i], row[i]);
+      }
+      if (m0 != ma) {
+        for (int64_t i = 0; i < w; ++i) acc[i] = R::combine(acc[i], part[i]);
       }
     }
+  };
+  auto out_of = [&](int64_t u) { return out + (u / nb) * inner + (u % nb) * cb; };
+  const int64_t units = outer * nb;
+  // Fewer column blocks than threads over many rows (BiasAddGrad of an
+  // activation with few channels: [N*H*W, C]): the rows are split too, each
+  // slice into its own partial, and the slices joined at the end.
+  const int64_t slices =
+      std::min<int64_t>(4 * k.num_threads() / std::max<int64_t>(1, units), mid / kRowBlock);
+  if (units < k.num_threads() && slices > 1 && mid * inner >= 8 * kInlineCostCycles) {
+    std::vector<T> partial(static_cast<size_t>(slices * outer * inner));
+    k.parallel_for(slices * units, mid / slices * cb + 5, [&](int64_t s, int64_t e) {
+      for (int64_t v = s; v < e; ++v) {
+        const int64_t sl = v / units, u = v % units;
+        fold(u, mid * sl / slices, mid * (sl + 1) / slices,
+             partial.data() + sl * outer * inner + (out_of(u) - out));
+      }
+    });
+    for (int64_t j = 0; j < outer * inner; ++j) {
+      T acc = partial[j];
+      for (int64_t sl = 1; sl < slices; ++sl) acc = R::combine(acc, partial[sl * outer * inner + j]);
+      out[j] = acc;
+    }
+    return;
+  }
+  k.parallel_for(units, mid * cb + 5, [&](int64_t s, int64_t e) {
+    for (int64_t u = s; u < e; ++u) fold(u, 0, mid, out_of(u));
   });
 }
 

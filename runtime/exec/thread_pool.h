@@ -27,8 +27,11 @@ class ThreadPool {
   void Schedule(std::function<void()> fn);
   // Runs one queued task in the calling thread; false if none was queued.
   bool RunOne();
-  // Runs fn(begin, end) over [0, n) in up to max_parallelism chunks (the caller
-  // runs one chunk); chunks smaller than ~min_cost_per_chunk cycles are merged.
+  // Runs fn(begin, end) over disjoint ranges covering [0, n), on the calling
+  // thread and up to max_parallelism - 1 pool threads. Ranges are claimed
+  // dynamically (large first, smaller towards the end; none below ~20000
+  // cycles of cost_per_unit), so how many calls fn gets and which thread runs
+  // which range vary from run to run. Returns when every range has run.
   void ParallelFor(int64_t n, int64_t cost_per_unit, int max_parallelism,
                    const std::function<void(int64_t, int64_t)>& fn);
 

@@ -169,6 +169,26 @@ TEST(ConvGradients, Conv2DMatchesCentralDifferences) {
   });
 }
 
+TEST(ConvGradients, Float32Conv2DMatchesCentralDifferences) {
+  // The float kernels have their own GEMM paths (panel kernel: 16-column
+  // panels of the filter, 16-channel patch panels, 6-row strips). Conv2D is
+  // linear in each input, so the difference quotient has no truncation
+  // error: with h = 1e-2 its error is the float rounding of L (~1e-5 for
+  // these sizes) over 2h, ~1e-3 at most; tolerance 5e-3 as for batch norm.
+  auto f32 = [](Case c) {
+    c.dtype = LOOM_DTYPE_FLOAT;
+    c.h = 1e-2;
+    c.tol = 5e-3;
+    return c;
+  };
+  RunCases({
+      f32(Conv2D("16 -> 16 channels SAME (panels in every pass)", {1, 3, 4, 16}, {2, 2, 16, 16},
+                 ConvAttrs({1, 1, 1, 1}, "SAME"))),
+      f32(Conv2D("1 -> 16 channels 3x3 (first-layer paths)", {2, 5, 4, 1}, {3, 3, 1, 16},
+                 ConvAttrs({1, 1, 1, 1}, "SAME"))),
+  });
+}
+
 TEST(ConvGradients, BackpropOpsMatchCentralDifferences) {
   // Second order: the gradients of Conv2DBackpropInput (w.r.t. filter and
   // out_backprop) and of Conv2DBackpropFilter (w.r.t. input and out_backprop).

@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <memory>
 #include <thread>
+#include <vector>
 
+#include "runtime/core/tensor.h"
 #include "runtime/exec/rendezvous.h"
 #include "runtime/exec/thread_pool.h"
 #include "runtime/placement/device_name.h"
@@ -101,6 +106,27 @@ TEST(Rendezvous, KeysFollowTheDocumentedLayout) {
             "/job:a/task:0/device:CPU:0;7;/job:b/task:1/device:CPU:0;x:0;0:0");
 }
 
+TEST(HostBuffers, LargeBuffersAreRecycledForTheSameRoundedSize) {
+  // A training step allocates the same large sizes every step; a released
+  // buffer of >= 128 KiB serves the next request of its page-rounded size.
+  void* first = nullptr;
+  {
+    std::shared_ptr<Buffer> b = AllocateHostBuffer(size_t{1} << 20);
+    ASSERT_NE(b, nullptr);
+    first = b->data;
+    std::memset(b->data, 1, b->size);
+  }
+  std::shared_ptr<Buffer> again = AllocateHostBuffer((size_t{1} << 20) - 100);
+  ASSERT_NE(again, nullptr);
+  EXPECT_EQ(again->data, first);
+  EXPECT_EQ(again->size, (size_t{1} << 20) - 100);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(again->data) % 64, 0u);
+  std::shared_ptr<Buffer> other = AllocateHostBuffer(size_t{3} << 20);
+  ASSERT_NE(other, nullptr);
+  EXPECT_NE(other->data, first);  // `first` is in use by `again`
+  std::memset(other->data, 2, other->size);
+}
+
 TEST(ThreadPool, ParallelForCoversTheRangeExactlyOnce) {
   ThreadPool pool(3);
   std::vector<std::atomic<int>> hits(10000);
@@ -108,6 +134,52 @@ TEST(ThreadPool, ParallelForCoversTheRangeExactlyOnce) {
     for (int64_t i = b; i < e; ++i) hits[i]++;
   });
   for (auto& h : hits) ASSERT_EQ(h.load(), 1);
+}
+
+TEST(ThreadPool, ParallelForCoversTheRangeWithUnevenWorkOnEveryThreadCount) {
+  // Cheap units (many small claims) and costly ones (a claim per unit), on
+  // pools smaller and larger than the requested parallelism.
+  for (int workers : {0, 1, 3}) {
+    ThreadPool pool(workers);
+    for (int64_t cost : {int64_t{1}, int64_t{5000}, int64_t{1} << 30}) {
+      for (int64_t n : {int64_t{1}, int64_t{7}, int64_t{1000}, int64_t{100003}}) {
+        std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+        std::atomic<int64_t> calls{0};
+        pool.ParallelFor(n, cost, 4, [&](int64_t b, int64_t e) {
+          ASSERT_LT(b, e);
+          calls++;
+          for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
+          if ((b & 3) == 0) std::this_thread::yield();  // uneven speeds
+        });
+        for (auto& h : hits) ASSERT_EQ(h.load(), 1) << "workers " << workers << " n " << n;
+        EXPECT_LE(calls.load(), n);
+      }
+    }
+  }
+}
+
+TEST(ThreadPool, ParallelForDoesNotWaitForUnrelatedQueuedTasks) {
+  // The only worker is busy and another task waits in the queue ahead of
+  // ParallelFor's helper: the caller runs every range itself and returns
+  // without running (or waiting for) the unrelated tasks, which only finish
+  // once `release` is set after ParallelFor has returned.
+  ThreadPool pool(1);
+  std::atomic<bool> release{false};
+  std::atomic<int> blocked{2};
+  std::atomic<bool> started{false};
+  auto blocker = [&] {
+    started = true;
+    while (!release.load()) std::this_thread::yield();
+    blocked--;
+  };
+  pool.Schedule(blocker);
+  while (!started.load()) std::this_thread::yield();
+  pool.Schedule(blocker);
+  int64_t total = 0;  // only the caller runs ranges: no atomics needed
+  pool.ParallelFor(1000, 1000000, 2, [&](int64_t b, int64_t e) { total += e - b; });
+  EXPECT_EQ(total, 1000);
+  release = true;
+  WaitForCounter(blocked, nullptr);
 }
 
 TEST(ThreadPool, NestedParallelForFromAPoolTaskDoesNotDeadlock) {

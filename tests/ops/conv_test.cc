@@ -183,6 +183,25 @@ TEST_F(Conv, ManyTilesAndThreadsMatchNaiveReference) {
   CheckAllThree({"5x5x32x64 on 14x14", {3, 14, 14, 32}, {5, 5, 32, 64}});
 }
 
+TEST_F(Conv, FloatPanelGemmPathMatchesNaiveReference) {
+  // Float convolutions whose GEMM has a multiple of 16 columns (forward: oc;
+  // backprop input: kh*kw*c) run on the packed-panel kernel: row counts that
+  // leave 1-5 rows after the 6-row blocks, more than 256 products per output
+  // (the k slices), and shapes where only one of the two passes qualifies.
+  CheckAllThree({"3x3x16x16 on 7x5 (35 rows per image)", {2, 7, 5, 16}, {3, 3, 16, 16}});
+  CheckAllThree({"5x5x32x48 (K = 800: four k slices)", {1, 6, 5, 32}, {5, 5, 32, 48}});
+  CheckAllThree({"1x1 16 -> 272 channels (pointwise, 17 panels)", {1, 5, 3, 16},
+                 {1, 1, 16, 272}, 1, 1, 1, 1, "VALID"});
+  CheckAllThree({"3x3x5x16 (forward only: K = 45)", {2, 5, 6, 5}, {3, 3, 5, 16}, 2, 1});
+  CheckAllThree({"2x2x8x12 (backprop input only: K = 32)", {3, 9, 7, 8}, {2, 2, 8, 12}, 2, 2,
+                 1, 1, "VALID"});
+  // Backprop filter gathers 16-channel panels straight from x (c % 16 == 0):
+  // strides, dilations, padding, and 7 output channels (a partial 6-row block).
+  CheckAllThree({"3x3x16x7 stride 2 dilation 2", {2, 11, 9, 16}, {3, 3, 16, 7}, 2, 2, 2, 2});
+  CheckAllThree({"2x3x48x5 VALID stride 1x2", {3, 6, 7, 48}, {2, 3, 48, 5}, 1, 2, 1, 1,
+                 "VALID"});
+}
+
 TEST_F(Conv, DoubleMatchesNaiveReference) {
   ConvCase k{"double", {1, 5, 4, 2}, {3, 2, 2, 3}, 2, 1};
   ConvRef r(k);
@@ -344,6 +363,17 @@ TEST_F(Pool, MaxAndAvgPoolAndGradientsMatchNaiveReference) {
   Check({"3x3 stride 2 SAME", {1, 9, 9, 5}, 3, 3, 2, 2, "SAME"});
 }
 
+TEST_F(Pool, DisjointWindowsMatchNaiveReference) {
+  // Stride >= window: MaxPoolGrad writes each window's block of dx directly.
+  // Odd sizes leave rows/columns outside every window (VALID) or clip the
+  // last windows (SAME); strides above the window leave gaps.
+  Check({"2x2 stride 2 VALID on odd sizes, 32 channels", {2, 7, 9, 32}, 2, 2, 2, 2, "VALID"});
+  Check({"2x2 stride 2 SAME on odd sizes, 32 channels", {1, 9, 7, 32}, 2, 2, 2, 2, "SAME"});
+  Check({"2x2 stride 3 (gaps between windows)", {2, 8, 7, 3}, 2, 2, 3, 3, "VALID"});
+  Check({"3x2 stride 3x2 SAME", {1, 8, 7, 4}, 3, 2, 3, 2, "SAME"});
+  Check({"1x1 stride 2", {1, 5, 5, 2}, 1, 1, 2, 2, "VALID"});
+}
+
 TEST_F(Pool, MaxPoolGradGoesToTheFirstMaximumOnTies) {
   // One 2x2 window of equal values: TensorFlow's CPU kernel routes the whole
   // gradient to the first element in scan order.
@@ -354,6 +384,25 @@ TEST_F(Pool, MaxPoolGradGoesToTheFirstMaximumOnTies) {
                     B("MaxPoolGradGrad", {x, y, Const<float>({1, 2, 2, 1}, {7, 8, 9, 10})}, a)});
   ExpectValues<float>(out[0], {1, 2, 2, 1}, {5, 0, 0, 0});
   ExpectValues<float>(out[1], {1, 1, 1, 1}, {7});
+}
+
+TEST_F(Pool, MaxPoolGradGoesToTheFirstMaximumOnTiesEightChannelsAtATime) {
+  // 8 channels (the vectorised path for disjoint windows): channel c holds
+  // the value c at window positions >= c % 4 and 0 before them, so the
+  // first maximum is at position c % 4 (channel 0: all equal, position 0).
+  std::vector<float> x(4 * 8);
+  for (int p = 0; p < 4; ++p)
+    for (int c = 0; c < 8; ++c) x[p * 8 + c] = p >= c % 4 ? static_cast<float>(c) : 0.0f;
+  std::vector<float> g(8), want(4 * 8, 0.0f);
+  for (int c = 0; c < 8; ++c) {
+    g[c] = static_cast<float>(10 + c);
+    want[(c % 4) * 8 + c] = g[c];
+  }
+  AttrFn a = Attrs({IntList("ksize", {1, 2, 2, 1}), IntList("strides", {1, 2, 2, 1}), Str("padding", "VALID")});
+  loom_output xc = Const<float>({1, 2, 2, 8}, x);
+  loom_output y = B("MaxPool", {xc}, a);
+  auto out = RunOk({B("MaxPoolGrad", {xc, y, Const<float>({1, 1, 1, 8}, g)}, a)});
+  ExpectValues<float>(out[0], {1, 2, 2, 8}, want);
 }
 
 TEST_F(Pool, ShapeInferenceAndBadKsize) {

@@ -146,6 +146,39 @@ TEST_F(Reduce, BiasAddGradSumsAllButTheChannelDimension) {
   ExpectValues<float>(out[1], {2}, {0 + 1 + 4 + 5, 2 + 3 + 6 + 7});
 }
 
+TEST_F(Reduce, ColumnReductionsSplitOverRowsMatchAReference) {
+  // Few columns over many rows: the rows are split into slices with their
+  // own partials (BiasAddGrad of a [N, H, W, C] activation with small C).
+  // Integer-valued floats keep the sums exact whatever the order; Max takes
+  // a unique maximum per column placed in different slices.
+  const int64_t rows = 18000, ch = 24;
+  std::vector<float> g(static_cast<size_t>(rows * ch));
+  std::vector<float> sum(ch, 0.0f), mx(ch);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < ch; ++c) {
+      const float v = static_cast<float>((r * 7 + c * 13) % 11) - 5.0f;
+      g[r * ch + c] = v;
+      sum[c] += v;
+    }
+  for (int64_t c = 0; c < ch; ++c) {
+    g[((c * 997) % rows) * ch + c] = 100.0f + static_cast<float>(c);
+    mx[c] = 100.0f + static_cast<float>(c);
+  }
+  for (int64_t c = 0; c < ch; ++c) {  // recompute the sums with the maxima in place
+    double s = 0;
+    for (int64_t r = 0; r < rows; ++r) s += g[r * ch + c];
+    sum[c] = static_cast<float>(s);
+  }
+  std::vector<int32_t> gi(g.begin(), g.end());
+  std::vector<int32_t> sumi(sum.begin(), sum.end());
+  loom_output x = Const<float>({rows / 30, 5, 6, ch}, g);
+  auto out = RunOk({B("BiasAddGrad", {x}), R("Max", x, {0, 1, 2}),
+                    R("Sum", Const<int32_t>({rows, ch}, gi), {0})});
+  ExpectValues<float>(out[0], {ch}, sum);
+  ExpectValues<float>(out[1], {ch}, mx);
+  ExpectValues<int32_t>(out[2], {ch}, sumi);
+}
+
 TEST_F(Reduce, CumsumExclusiveAndReverse) {
   loom_output x = Const<int32_t>({4}, {1, 2, 3, 4});
   loom_output ax = Scalar<int32_t>(0);
