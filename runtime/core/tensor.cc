@@ -124,7 +124,13 @@ namespace {
 // pages), up to kMaxCachedBytes held in all; beyond that, and below the
 // minimum (malloc keeps those in its own free lists), they are freed.
 // Thread-safe; one short critical section per allocation and release.
+#if defined(__SANITIZE_ADDRESS__)
+// Under AddressSanitizer every buffer goes back to the C library, so a use
+// after release is still reported.
+constexpr size_t kMinCachedBytes = ~size_t{0};
+#else
 constexpr size_t kMinCachedBytes = size_t{128} << 10;
+#endif
 constexpr size_t kMaxCachedBytes = size_t{256} << 20;
 constexpr size_t kPage = 4096;
 

@@ -107,6 +107,9 @@ TEST(Rendezvous, KeysFollowTheDocumentedLayout) {
 }
 
 TEST(HostBuffers, LargeBuffersAreRecycledForTheSameRoundedSize) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "AddressSanitizer build: buffers are not recycled, so misuse stays visible";
+#endif
   // A training step allocates the same large sizes every step; a released
   // buffer of >= 128 KiB serves the next request of its page-rounded size.
   void* first = nullptr;
