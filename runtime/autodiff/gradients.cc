@@ -230,8 +230,15 @@ std::string GradientBuilder::PathThrough(Node* n) const {
 Status GradientBuilder::CallGradient(Node* n, const std::vector<Output>& dy,
                                      std::vector<Output>* dx) {
   GradFn fn;
-  Status found = OpRegistry::Global()->FindGradient(n->type(), &fn);
-  if (!found.ok()) {
+  // An op may name the gradient it takes (TensorFlow's gradient_override_map
+  // records "_gradient_op_type"); else its type's gradient is used.
+  std::string override_type;
+  if (n->attrs().GetString("_gradient_op_type", &override_type).ok() && !override_type.empty()) {
+    if (!OpRegistry::Global()->FindGradient(override_type, &fn).ok())
+      return NotFound("No gradient registered under '", override_type, "', which op '", n->name(),
+                      "' of type '", n->type(), "' names in its _gradient_op_type attr (needed on the path ",
+                      PathThrough(n), "); register one with loom_register_gradient");
+  } else if (Status found = OpRegistry::Global()->FindGradient(n->type(), &fn); !found.ok()) {
     return NotFound("No gradient defined for op '", n->name(), "' of type '", n->type(),
                     "' (needed on the path ", PathThrough(n),
                     "); register one with loom_register_gradient, or mark the op not "

@@ -407,6 +407,7 @@ class Graph(object):
         self._finalized = False
         self._lock = threading.RLock()
         self._attr_scope = {}
+        self._gradient_override_map = {}
         self._variable_store = None
         self._vs_key = threading.local()
         _GRAPHS[self._c.address()] = self
@@ -558,10 +559,22 @@ class Graph(object):
             self._control_stack.pop()
             self._in_gradient_fn -= 1
 
+    @contextlib.contextmanager
     def gradient_override_map(self, op_type_map):
-        raise NotImplementedError(
-            "gradient_override_map is not supported by Loom: the C API registers gradient "
-            "functions per op type. Use loom.RegisterGradient on the op type instead.")
+        """Ops of the mapped types created in this context take their gradient
+        from the function registered (tf.RegisterGradient) under the mapped
+        name; the op records it in its "_gradient_op_type" attr."""
+        if not isinstance(op_type_map, dict):
+            raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        for k, v in op_type_map.items():
+            if not isinstance(k, str) or not isinstance(v, str):
+                raise TypeError("op_type_map must be a dictionary mapping strings to strings")
+        saved = self._gradient_override_map
+        self._gradient_override_map = dict(saved, **op_type_map)
+        try:
+            yield
+        finally:
+            self._gradient_override_map = saved
 
     # ---- building
 
@@ -597,6 +610,9 @@ class Graph(object):
                 seen.add(c._ptr)
                 controls.append(c._ptr)
         device = self._current_device(op_type)
+        override = self._gradient_override_map.get(op_type)
+        if override is not None:
+            attrs = tuple(attrs) + (attr_string("_gradient_op_type", override),)
         try:
             ptr = self._c.add_op(op_type, c_name, c_inputs, controls, device or None, attrs)
         except errors.OpError as e:

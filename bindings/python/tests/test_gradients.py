@@ -224,3 +224,37 @@ def test_prod_gradient_with_zeros_is_the_product_of_the_others(axis):
         want[idx] = np.prod([x0[j] for j in group])
     assert np.all(np.isfinite(got))
     np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_gradient_override_map_uses_the_registered_gradient():
+    # The straight-through estimator: Round passes its gradient through.
+    @tf.RegisterGradient("LoomTestStraightThrough")
+    def _straight_through(op, grad):
+        return [grad]
+
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant([0.2, 1.7, -2.4])
+        with g.gradient_override_map({"Round": "LoomTestStraightThrough"}):
+            r = tf.round(x * 3.0)
+        plain = tf.round(x * 3.0)
+        (gr,) = tf.gradients(tf.reduce_sum(r * r), [x])
+        (gp,) = tf.gradients(tf.reduce_sum(plain), [x])
+        assert r.op.get_attr("_gradient_op_type") in (b"LoomTestStraightThrough",
+                                                      "LoomTestStraightThrough")
+        with tf.Session(graph=g) as s:
+            rv, grv = s.run((r, gr))
+    # d/dx sum(round(3x)^2) with round's gradient taken as 1: 2 * round(3x) * 3.
+    np.testing.assert_allclose(grv, 2 * rv * 3, rtol=1e-6)
+    # Outside the context Round keeps its own gradient (none: TensorFlow's too).
+    assert gp is None
+
+
+def test_gradient_override_map_names_a_missing_gradient():
+    g = tf.Graph()
+    with g.as_default():
+        x = tf.constant([1.0, 2.0])
+        with g.gradient_override_map({"Square": "LoomTestNoSuchGradient"}):
+            y = tf.square(x)
+        with pytest.raises(tf.errors.NotFoundError, match="LoomTestNoSuchGradient"):
+            tf.gradients(y, [x])
