@@ -235,6 +235,16 @@ struct Conv : Window {
     int64_t t = std::max<int64_t>(16, budget / std::max<int64_t>(1, K()));
     return std::min<int64_t>(t, std::max<int64_t>(1, oh * ow));
   }
+  // Moves an output position (image, row, column) whose column may have just
+  // reached ow on to the first column of the next row (or image).
+  void Wrap(int64_t* img, int64_t* oy, int64_t* ox) const {
+    if (*ox < ow) return;
+    *ox = 0;
+    if (++*oy == oh) {
+      *oy = 0;
+      ++*img;
+    }
+  }
 };
 
 // Builds the Conv geometry from input [n,h,w,c] and filter [kh,kw,c,oc] dims.
@@ -289,13 +299,8 @@ void Im2Col(const Conv& g, const T* x, int64_t r0, int64_t r1, T* col) {
         }
       }
     }
-    if (++ox == g.ow) {
-      ox = 0;
-      if (++oy == g.oh) {
-        oy = 0;
-        ++n;
-      }
-    }
+    ++ox;
+    g.Wrap(&n, &oy, &ox);
   }
 }
 
@@ -379,13 +384,8 @@ void DirectConvRows(const Conv& g, const float* x, const float* w, float* y, int
         out[3] = a3;
       }
     }
-    if (++ox == g.ow) {
-      ox = 0;
-      if (++oy == g.oh) {
-        oy = 0;
-        ++n;
-      }
-    }
+    ++ox;
+    g.Wrap(&n, &oy, &ox);
   }
 }
 
@@ -561,13 +561,7 @@ void Im2ColPanels(const Conv& g, const float* x, int64_t r0, int64_t r1, float* 
     }
     r += run;
     ox += run;
-    if (ox == g.ow) {
-      ox = 0;
-      if (++oy == g.oh) {
-        oy = 0;
-        ++n;
-      }
-    }
+    g.Wrap(&n, &oy, &ox);
   }
 }
 
@@ -656,13 +650,8 @@ void Im2ColStrips(const Conv& g, const float* x, int64_t r0, int64_t r1, const i
         }
       }
     }
-    if (++ox == g.ow) {
-      ox = 0;
-      if (++oy == g.oh) {
-        oy = 0;
-        ++n;
-      }
-    }
+    ++ox;
+    g.Wrap(&n, &oy, &ox);
   }
 }
 
