@@ -65,7 +65,7 @@ TEST(PluginLoader, FailingInitIsReportedAndOthersStillLoad) {
 
 TEST(PluginLoader, LibraryWithoutEntryPointIsRefused) {
   std::string err = Take(loom_plugin_load(PluginPath("no_init").c_str()));
-  EXPECT_NE(err.find("does not export loom_plugin_init"), std::string::npos) << err;
+  EXPECT_NE(err.find("exports neither loom_plugin_init"), std::string::npos) << err;
 }
 
 TEST(PluginLoader, MissingFileIsNotFoundNamingThePath) {
