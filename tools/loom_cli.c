@@ -112,6 +112,9 @@ static int cmd_plugin_check(int argc, char** argv) {
   return 0;
 }
 
+int loom_cmd_serve(int argc, char** argv);   /* loom_serve.c */
+int loom_cmd_keygen(int argc, char** argv);
+
 static void usage(void) {
   fprintf(stderr,
           "usage: loom <command>\n"
@@ -121,6 +124,9 @@ static void usage(void) {
           "  load <plugin.so>   load a plugin and report the result\n"
           "  plugin-check <plugin.so> [--conformance <suite-binary>]\n"
           "                     load a plugin, list its devices and kernels, run the conformance suite\n"
+          "  serve [--cluster JSON --job J --task N | TF_CONFIG] [--insecure] ...\n"
+          "                     run one task of a cluster (docs/distributed.md)\n"
+          "  keygen [zmq]       print a fresh CURVE key pair for secure clusters\n"
           "  version            print the library version\n");
 }
 
@@ -138,6 +144,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(cmd, "plugin-check") == 0 && argc >= 3) return cmd_plugin_check(argc, argv);
+  if (strcmp(cmd, "serve") == 0) return loom_cmd_serve(argc, argv);
+  if (strcmp(cmd, "keygen") == 0) return loom_cmd_keygen(argc, argv);
   if (strcmp(cmd, "load") == 0 && argc == 3) {
     loom_status* s = loom_plugin_load(argv[2]);
     if (s) {
