@@ -1223,7 +1223,10 @@ void loom_transport::ReadMonitor(Peer* p) {
                        "heartbeat_timeout_ms=%lld)",
                        static_cast<long long>(opt_.heartbeat_timeout_ms)));
         } else {
-          p->last_error = "the connection closed during the handshake";
+          p->last_error = opt_.server_key.empty()
+                              ? "the connection closed during the handshake"
+                              : "the server closed the connection during the CURVE handshake: "
+                                "is server_key its public key?";
         }
         break;
       case ZMQ_EVENT_CONNECT_RETRIED:
