@@ -116,7 +116,10 @@ typedef void (*loom_transport_call_done_fn)(void* done_arg, loom_status* status,
 
 /* A request arrived at a listening endpoint. The host answers it, now or
  * later from any thread, with respond(); until then `request` stays valid.
- * The message's buffers belong to the host (release each exactly once). */
+ * The message's buffers belong to the host (release each exactly once).
+ * peer_identity (the caller's `identity` option plus what makes it unique to
+ * that process's endpoint) and the message struct are borrowed for the
+ * callback. Received buffers carry no alignment promise. */
 typedef void (*loom_transport_request_fn)(void* handler_arg, loom_transport_request* request,
                                           const char* peer_identity,
                                           const loom_transport_message* message);
@@ -152,7 +155,7 @@ typedef struct loom_transport_interface {
                          loom_transport** out_transport);
   /* (required) Stops the endpoint: pending calls complete with CANCELLED,
    * unanswered requests are dropped, lent buffers are released; no callback
-   * runs after it returns. */
+   * runs after it returns. Never call it from one of t's own callbacks. */
   void (*destroy)(loom_transport* t);
 
   /* (required) Listens on "host:port" (port 0: any free port). Writes the
@@ -172,16 +175,25 @@ typedef struct loom_transport_interface {
    * DEADLINE_EXCEEDED if no response came within that many milliseconds.
    * done is called exactly once (possibly before call() returns, on this
    * thread, if the request cannot be sent). out_call (may be NULL) lets the
-   * host cancel(); it is valid until done has run. */
+   * host cancel(); it stays a valid argument to cancel() until destroy(),
+   * so that a cancel racing with the completion is harmless.
+   * A non-NULL return means invalid arguments (NULL peer, request or done, a
+   * malformed message): done is then never called. Either way the request's
+   * lent buffers are released exactly once. */
   loom_status* (*call)(loom_transport* t, loom_transport_peer* peer,
                        const loom_transport_message* request, int64_t deadline_ms,
                        loom_transport_call_done_fn done, void* done_arg,
                        loom_transport_call** out_call);
-  /* (required) Completes a call early with CANCELLED (no-op if done). */
+  /* (required) Completes a call early with CANCELLED (no-op if done has run
+   * or is running). */
   void (*cancel)(loom_transport* t, loom_transport_call* call);
 
-  /* (required) Answers a request (consumes it). code/message: the status the
-   * caller's call completes with (LOOM_CODE_OK: response is delivered). */
+  /* (required) Answers a request (consumes it, whatever respond returns).
+   * code/message: the status the caller's call completes with (LOOM_CODE_OK:
+   * response is delivered; response may be NULL for an empty one). The
+   * response's lent buffers are released exactly once in every case. A
+   * non-NULL return says the response will not reach the caller as given
+   * (an unknown or already answered request; too much already queued). */
   loom_status* (*respond)(loom_transport* t, loom_transport_request* request, loom_code code,
                           const char* error_message, const loom_transport_message* response);
 
@@ -190,7 +202,8 @@ typedef struct loom_transport_interface {
   void (*stats)(loom_transport* t, int64_t* out_rejected, int64_t* out_bytes_sent,
                 int64_t* out_bytes_received);
   /* (optional) A fresh key pair for secure transports ("loom keygen"):
-   * NUL-terminated printable strings. */
+   * NUL-terminated printable strings (zmq: 40 Z85 characters, so buffers of
+   * at least 41 bytes). */
   loom_status* (*keygen)(void* state, char* out_public, size_t public_size, char* out_secret,
                          size_t secret_size);
   void* ext;
