@@ -52,7 +52,7 @@ class Serve(object):
         while time.time() < deadline and not line.endswith(b"\n"):
             r, _, _ = select.select([self.proc.stdout], [], [], 0.5)
             if r:
-                c = self.proc.stdout.read(1)
+                c = os.read(self.proc.stdout.fileno(), 1)
                 if not c:
                     break
                 line += c
