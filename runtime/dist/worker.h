@@ -72,8 +72,9 @@ class WorkerService {
   void EndStep(loom_transport_request* request, const WireMessage& msg);
   Status RegisterGraphImpl(const std::string& header, std::string* handle);
   std::shared_ptr<RemoteRendezvous> Step(uint64_t step_id);
-  // Runs fn on a thread of its own; the destructor waits for it.
+  // Runs fn on a thread of the step threads; the destructor waits for it.
   void Detach(std::function<void()> fn);
+  class StepThreads;
   void Touch(const std::string& master);
 
   const WorkerOptions options_;
@@ -94,6 +95,7 @@ class WorkerService {
   std::unordered_map<std::string, loom_transport_peer*> peers_;
   int running_ = 0;
   std::condition_variable idle_;
+  std::unique_ptr<StepThreads> step_threads_;
 };
 
 }  // namespace loom
