@@ -2,6 +2,8 @@
 
 #include <uv.h>
 
+#include <cstdlib>
+
 #include "runtime/core/logging.h"
 
 namespace loom {
@@ -11,12 +13,32 @@ bool IsLoopbackHost(const std::string& host) {
 }
 
 namespace {
-bool HasKey(const TransportOptions& o, const char* key) {
+const std::string* FindKey(const TransportOptions& o, const char* key) {
   for (const auto& kv : o)
-    if (kv.first == key && !kv.second.empty()) return true;
-  return false;
+    if (kv.first == key && !kv.second.empty()) return &kv.second;
+  return nullptr;
 }
+bool HasKey(const TransportOptions& o, const char* key) { return FindKey(o, key) != nullptr; }
 }  // namespace
+
+void AddClusterKeys(TransportOptions* o, bool server) {
+  // A secure cluster shares one key pair: servers hold both halves (from
+  // the options or LOOM_CLUSTER_SECRET_KEY/LOOM_CLUSTER_PUBLIC_KEY), and
+  // every endpoint proves its peers with the public half (server_key).
+  const char* env_secret = std::getenv("LOOM_CLUSTER_SECRET_KEY");
+  const char* env_public = std::getenv("LOOM_CLUSTER_PUBLIC_KEY");
+  if (server && !HasKey(*o, "secret_key") && env_secret && *env_secret && env_public && *env_public) {
+    o->emplace_back("secret_key", env_secret);
+    o->emplace_back("public_key", env_public);
+  }
+  if (HasKey(*o, "server_key")) return;
+  const std::string* pub = FindKey(*o, "public_key");
+  if (server && pub) {
+    o->emplace_back("server_key", *pub);
+  } else if (env_public && *env_public) {
+    o->emplace_back("server_key", env_public);
+  }
+}
 
 Status Server::Create(ServerOptions options, std::unique_ptr<Server>* out) {
   std::unique_ptr<Server> s(new Server());
@@ -25,11 +47,13 @@ Status Server::Create(ServerOptions options, std::unique_ptr<Server>* out) {
   size_t colon = s->address_.rfind(':');
   std::string host = s->address_.substr(0, colon);
   if (host == "localhost") s->address_ = "127.0.0.1" + s->address_.substr(colon);
-  if (!IsLoopbackHost(host) && !options.insecure && !HasKey(options.transport, "secret_key"))
+  if (!IsLoopbackHost(host) && !options.insecure && !HasKey(options.transport, "secret_key") &&
+      !(std::getenv("LOOM_CLUSTER_SECRET_KEY") && *std::getenv("LOOM_CLUSTER_SECRET_KEY")))
     return FailedPrecondition("server ", TaskName(options.job, options.task), ": refusing to listen on ", s->address_,
                               ", which is not a loopback address, without CURVE keys (anyone who can reach it could "
                               "run graphs). Give the server a key pair (`loom keygen`; --secret-key/--public-key) or "
                               "accept the risk with --insecure");
+  AddClusterKeys(&options.transport, /*server=*/true);
   std::string scheme = options.protocol == "grpc" ? "" : options.protocol;
   s->options_ = std::move(options);
   Server* raw = s.get();
@@ -52,7 +76,7 @@ Server::~Server() {
 }
 
 Status Server::Start() {
-  std::lock_guard<std::mutex> l(mu_);
+  std::unique_lock<std::mutex> l(mu_);
   if (started_) return Status::OK();
   if (stopped_) return FailedPrecondition("server was stopped; servers do not restart");
   std::string bound;
@@ -70,6 +94,9 @@ Status Server::Start() {
   target_ = StrCat(endpoint_->scheme(), "://", bound);
   started_ = true;
   loop_thread_ = std::thread([this] { Loop(); });
+  // Signal handlers are in place before Start returns (a SIGTERM right after
+  // "serving" must stop the server, not kill it).
+  cv_.wait(l, [&] { return loop_ != nullptr || stopped_; });
   LogMessage(LOOM_LOG_INFO, "server", StrCat("started ", worker_->task_name(), " at ", target_));
   return Status::OK();
 }
@@ -105,6 +132,7 @@ void Server::Loop() {
       uv_signal_start(&sigint, on_signal, SIGINT);
     }
     if (stopped_) uv_stop(&loop);
+    cv_.notify_all();
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   {

@@ -61,6 +61,11 @@ class Server {
   void* wakeup_ = nullptr; // uv_async_t*
 };
 
+// The cluster's keys into transport options: a server's key pair (given, or
+// from LOOM_CLUSTER_SECRET_KEY/LOOM_CLUSTER_PUBLIC_KEY), and server_key — the
+// cluster's public key that peers must prove — for servers and clients alike.
+void AddClusterKeys(TransportOptions* options, bool server);
+
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
 

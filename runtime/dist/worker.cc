@@ -313,18 +313,20 @@ void WorkerService::RegisterGraph(loom_transport_request* request, const WireMes
   });
 }
 
-std::shared_ptr<RemoteRendezvous> WorkerService::Step(uint64_t step_id) {
+std::shared_ptr<RemoteRendezvous> WorkerService::Step(uint64_t step_id, int run) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = steps_.find(step_id);
   if (it != steps_.end()) {
     it->second.last_used = std::chrono::steady_clock::now();
+    it->second.running += run;
     return it->second.rendezvous;
   }
+  if (run < 0) return nullptr;  // ended and cleaned up meanwhile
   auto r = std::make_shared<RemoteRendezvous>(this, step_id);
   auto ended = ended_.find(step_id);
   if (ended != ended_.end())
     r->StartAbort(ended->second.ok() ? Aborted("step ", step_id, " already ended on ", task_name_) : ended->second);
-  steps_[step_id] = StepEntry{r, std::chrono::steady_clock::now()};
+  steps_[step_id] = StepEntry{r, std::chrono::steady_clock::now(), run};
   return r;
 }
 
@@ -359,11 +361,12 @@ void WorkerService::RunGraph(loom_transport_request* request, const WireMessage&
     return;
   }
   Touch(rg->master);
-  std::shared_ptr<RemoteRendezvous> rendezvous = Step(req->step_id());
+  std::shared_ptr<RemoteRendezvous> rendezvous = Step(req->step_id(), +1);
   rendezvous->set_deadline_ms(req->timeout_ms());
   Detach([this, request, req, rg, rendezvous, feeds = std::move(feeds)]() mutable {
     std::vector<Tensor> fetches(rg->executor->params().fetches.size());
     Status st = rg->executor->RunStep(feeds.data(), fetches.data(), rendezvous.get(), req->step_id());
+    (void)Step(req->step_id(), -1);
     pb::RunGraphResponse resp;
     std::vector<Tensor> payloads;
     for (size_t i = 0; st.ok() && i < fetches.size(); ++i) {
@@ -486,7 +489,7 @@ void WorkerService::CollectGarbage() {
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = steps_.begin(); it != steps_.end();) {
-      if (now - it->second.last_used > options_.step_idle_limit) {
+      if (it->second.running == 0 && now - it->second.last_used > options_.step_idle_limit) {
         stale.push_back(it->second.rendezvous);
         it = steps_.erase(it);
       } else {

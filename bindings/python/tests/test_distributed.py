@@ -40,9 +40,9 @@ def free_ports(n):
 class Serve(object):
     """A `loom serve` process for one task; stopped by PID."""
 
-    def __init__(self, cluster, job, task):
+    def __init__(self, cluster, job, task, extra=()):
         self.args = [LOOM_BIN, "serve", "--cluster", cluster, "--job", job, "--task", str(task),
-                     "--heartbeat-ms", "200", "--heartbeat-timeout-ms", "1000"]
+                     "--heartbeat-ms", "200", "--heartbeat-timeout-ms", "1000"] + list(extra)
         self.start()
 
     def start(self):
@@ -224,3 +224,52 @@ def test_a_step_past_its_operation_timeout_is_deadline_exceeded(cluster):
                 sess.run(b)
         finally:
             procs["ps"].proc.send_signal(signal.SIGCONT)
+
+
+@needs_cli
+def test_a_secure_cluster_admits_only_clients_with_its_key(monkeypatch):
+    import json
+    from loom import server_lib
+    pub, sec = server_lib.keygen()
+    other_pub, _ = server_lib.keygen()
+    assert len(pub) == 40 and len(sec) == 40 and pub != other_pub
+    spec = json.dumps({"worker": ["127.0.0.1:%d" % free_ports(1)[0]]})
+    proc = Serve(spec, "worker", 0, ["--secret-key", sec, "--public-key", pub])
+    try:
+        g = tf.Graph()
+        with g.as_default(), tf.device("/job:worker/task:0"):
+            c = tf.constant([1.0, 2.0]) * 3.0
+        for key in (None, other_pub):  # no key, the wrong key: never admitted
+            if key is None:
+                monkeypatch.delenv("LOOM_CLUSTER_PUBLIC_KEY", raising=False)
+            else:
+                monkeypatch.setenv("LOOM_CLUSTER_PUBLIC_KEY", key)
+            with tf.Session(proc.target, graph=g) as sess:
+                with pytest.raises((tf.errors.UnavailableError, tf.errors.DeadlineExceededError)):
+                    sess.run(c)
+        monkeypatch.setenv("LOOM_CLUSTER_PUBLIC_KEY", pub)
+        with tf.Session(proc.target, graph=g) as sess:
+            np.testing.assert_array_equal(sess.run(c), [3.0, 6.0])
+    finally:
+        proc.kill(signal.SIGTERM)
+
+
+@needs_cli
+def test_loom_serve_stops_gracefully_on_sigterm():
+    import json
+    spec = json.dumps({"worker": ["127.0.0.1:%d" % free_ports(1)[0]]})
+    proc = Serve(spec, "worker", 0)
+    proc.proc.send_signal(signal.SIGTERM)
+    assert proc.proc.wait(timeout=20) == 0
+    assert b"stopped" in proc.proc.stderr.read()
+
+
+@needs_cli
+def test_loom_serve_reads_tf_config_and_refuses_a_public_address_without_keys():
+    port = free_ports(1)[0]
+    env = dict(os.environ, TF_CONFIG='{"cluster": {"worker": ["192.0.2.1:%d"]}, '
+                                     '"task": {"type": "worker", "index": 0}}' % port)
+    env.pop("LOOM_CLUSTER_SECRET_KEY", None)
+    r = subprocess.run([LOOM_BIN, "serve"], env=env, capture_output=True, timeout=30)
+    assert r.returncode != 0
+    assert b"--insecure" in r.stderr and b"192.0.2.1" in r.stderr
