@@ -7,6 +7,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -40,8 +41,8 @@ def free_ports(n):
 class Serve(object):
     """A `loom serve` process for one task; stopped by PID."""
 
-    def __init__(self, cluster, job, task, extra=()):
-        self.args = [LOOM_BIN, "serve", "--cluster", cluster, "--job", job, "--task", str(task),
+    def __init__(self, cluster, job, task, extra=(), prefix=()):
+        self.args = list(prefix) + [LOOM_BIN, "serve", "--cluster", cluster, "--job", job, "--task", str(task),
                      "--heartbeat-ms", "200", "--heartbeat-timeout-ms", "1000"] + list(extra)
         self.start()
 
@@ -273,3 +274,74 @@ def test_loom_serve_reads_tf_config_and_refuses_a_public_address_without_keys():
     r = subprocess.run([LOOM_BIN, "serve"], env=env, capture_output=True, timeout=30)
     assert r.returncode != 0
     assert b"--insecure" in r.stderr and b"192.0.2.1" in r.stderr
+
+
+_CLIENT = """
+import loom as tf
+g = tf.Graph()
+with g.as_default():
+    with tf.device("/job:ps/task:0"):
+        w = tf.Variable([1.0, 2.0, 3.0], name="w")
+    with tf.device("/job:worker/task:0"):
+        y = tf.reduce_sum(w * 2.0)
+    init = tf.global_variables_initializer()
+with tf.Session(TARGET, graph=g) as sess:
+    sess.run(init)
+    print("result", sess.run(y))
+"""
+
+
+def _ip(*args):
+    return subprocess.run(["ip"] + list(args), capture_output=True, timeout=30)
+
+
+@needs_cli
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_tasks_in_network_namespaces_talk_across_a_veth_with_keys_only():
+    """The ps and the worker (and its client) in network namespaces of the
+    test's own, joined by a veth pair with addresses it assigns: traffic
+    crosses a real interface, so the non-loopback rules apply."""
+    import json
+    tag = "lt%d" % (os.getpid() % 100000)
+    ns_ps, ns_w = tag + "p", tag + "w"
+    net = "10.231.%d" % (os.getpid() % 250)
+    a, b = net + ".1", net + ".2"
+    made = []
+    procs = []
+    try:
+        setup = [("netns", "add", ns_ps), ("netns", "add", ns_w),
+                 ("link", "add", tag + "a", "type", "veth", "peer", "name", tag + "b"),
+                 ("link", "set", tag + "a", "netns", ns_ps), ("link", "set", tag + "b", "netns", ns_w),
+                 ("-n", ns_ps, "addr", "add", a + "/30", "dev", tag + "a"),
+                 ("-n", ns_w, "addr", "add", b + "/30", "dev", tag + "b"),
+                 ("-n", ns_ps, "link", "set", tag + "a", "up"), ("-n", ns_w, "link", "set", tag + "b", "up"),
+                 ("-n", ns_ps, "link", "set", "lo", "up"), ("-n", ns_w, "link", "set", "lo", "up")]
+        for cmd in setup:
+            r = _ip(*cmd)
+            if cmd[:2] == ("netns", "add") and r.returncode == 0:
+                made.append(cmd[2])
+            if r.returncode != 0:
+                pytest.skip("cannot make network namespaces here: ip %s: %s" % (" ".join(cmd), r.stderr))
+        spec = json.dumps({"ps": ["%s:2222" % a], "worker": ["%s:2223" % b]})
+        env = dict(os.environ)
+        env.pop("LOOM_CLUSTER_SECRET_KEY", None)
+        env.pop("LOOM_CLUSTER_PUBLIC_KEY", None)
+        refused = subprocess.run(["ip", "netns", "exec", ns_ps, LOOM_BIN, "serve", "--cluster", spec,
+                                  "--job", "ps", "--task", "0"], env=env, capture_output=True, timeout=30)
+        assert refused.returncode != 0 and b"--insecure" in refused.stderr, refused.stderr
+        from loom import server_lib
+        pub, sec = server_lib.keygen()
+        keys = ["--secret-key", sec, "--public-key", pub]
+        procs.append(Serve(spec, "ps", 0, keys, prefix=("ip", "netns", "exec", ns_ps)))
+        procs.append(Serve(spec, "worker", 0, keys, prefix=("ip", "netns", "exec", ns_w)))
+        script = "TARGET = %r\n" % ("zmq://%s:2223" % b) + _CLIENT
+        client_env = dict(env, LOOM_CLUSTER_PUBLIC_KEY=pub)
+        r = subprocess.run(["ip", "netns", "exec", ns_w, sys.executable, "-c", script], env=client_env,
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert b"result 12.0" in r.stdout, r.stdout
+    finally:
+        for p in procs:
+            p.kill(signal.SIGTERM)
+        for ns in made:
+            _ip("netns", "del", ns)
