@@ -345,3 +345,43 @@ def test_tasks_in_network_namespaces_talk_across_a_veth_with_keys_only():
             p.kill(signal.SIGTERM)
         for ns in made:
             _ip("netns", "del", ns)
+
+
+HAVE_FASHION = any(os.path.exists(os.path.join(d, "train-images-idx3-ubyte.gz")) or
+                   os.path.exists(os.path.join(d, "train-images-idx3-ubyte"))
+                   for d in (os.environ.get("LOOM_DATA_DIR", "/usr/share/datasets/fashion-mnist"),))
+
+
+@needs_cli
+@pytest.mark.skipif(not HAVE_FASHION, reason="Debian's dataset-fashion-mnist is not installed")
+def test_async_mlp_on_two_workers_matches_the_single_process_accuracy():
+    """The example's ps and two workers (processes), one epoch over each
+    worker's half of Fashion-MNIST: the global step is the sum of the workers'
+    steps and the test accuracy is within 1 % of one process seeing as many
+    examples (one epoch)."""
+    from loom.examples import fashion_mnist
+    ports = free_ports(3)
+    hosts = ["--ps_hosts=127.0.0.1:%d" % ports[0],
+             "--worker_hosts=127.0.0.1:%d,127.0.0.1:%d" % (ports[1], ports[2]), "--epochs=1"]
+    cmd = [sys.executable, "-m", "loom.examples.distributed_fashion_mnist"] + hosts
+    procs = [subprocess.Popen(cmd + ["--job_name=ps", "--task_index=0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE),
+             subprocess.Popen(cmd + ["--job_name=worker", "--task_index=1"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)]
+    try:
+        chief = subprocess.run(cmd + ["--job_name=worker", "--task_index=0"], capture_output=True,
+                               timeout=300)
+        assert chief.returncode == 0, chief.stderr[-2000:]
+        out = chief.stdout.decode()
+        assert "global step: 600 (2 workers x 1 epochs x 300 steps)" in out, out
+        dist_acc = float(out.split("test accuracy:")[1].split()[0])
+        for p in procs:  # the ps stops once the chief is done; worker 1 after its epoch
+            assert p.wait(timeout=60) == 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    single_acc = fashion_mnist.main(["--epochs", "1"])
+    assert dist_acc > 0.80
+    assert abs(dist_acc - single_acc) < 0.01, (dist_acc, single_acc)
