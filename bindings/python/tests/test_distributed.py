@@ -385,3 +385,44 @@ def test_async_mlp_on_two_workers_matches_the_single_process_accuracy():
     single_acc = fashion_mnist.main(["--epochs", "1"])
     assert dist_acc > 0.80
     assert abs(dist_acc - single_acc) < 0.01, (dist_acc, single_acc)
+
+
+@needs_cli
+def test_workers_survive_a_client_that_dies_mid_step(cluster):
+    spec, procs = cluster
+    script = """
+import loom as tf
+g = tf.Graph()
+with g.as_default():
+    with tf.device("/job:ps/task:0"):
+        w = tf.Variable([1.0, 2.0], name="w")
+    with tf.device("/job:worker/task:0"):
+        y = w * 3.0
+    init = tf.global_variables_initializer()
+with tf.Session(%r, graph=g) as sess:
+    sess.run(init)
+    print("initialised", flush=True)
+    sess.run(y)
+""" % procs["w1"].target
+    client = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert client.stdout.readline().strip() == b"initialised"
+        procs["ps"].proc.send_signal(signal.SIGSTOP)  # the client's next step hangs on the ps
+        time.sleep(0.5)
+        client.kill()
+        client.wait(timeout=10)
+    finally:
+        procs["ps"].proc.send_signal(signal.SIGCONT)
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    for name in ("ps", "w0", "w1"):
+        assert procs[name].proc.poll() is None, name + " died with its client"
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable([0.0, 0.0], name="w")  # the same variable, shared by name
+        with tf.device("/job:worker/task:0"):
+            y = w * 3.0
+    with tf.Session(procs["w0"].target, graph=g) as sess:
+        np.testing.assert_array_equal(sess.run(y), [3.0, 6.0])
