@@ -59,7 +59,13 @@ Status Server::Create(ServerOptions options, std::unique_ptr<Server>* out) {
   Server* raw = s.get();
   RETURN_IF_ERROR(Endpoint::Create(scheme, s->options_.transport,
                                    [raw](loom_transport_request* r, const std::string& peer, WireMessage m) {
-                                     raw->worker_->Handle(r, peer, std::move(m));
+                                     std::shared_lock<std::shared_mutex> l(raw->worker_mu_);
+                                     if (raw->worker_) {
+                                       raw->worker_->Handle(r, peer, std::move(m));
+                                     } else {
+                                       raw->endpoint_->Respond(r, Unavailable("the server is starting or shutting down"), "",
+                                                               {});
+                                     }
                                    },
                                    &s->endpoint_));
   *out = std::move(s);
@@ -70,8 +76,14 @@ Server::~Server() {
   Stop();
   Join();
   if (loop_thread_.joinable()) loop_thread_.join();
-  // The worker goes before the endpoint it answers through.
-  worker_.reset();
+  // New requests are turned away, then the worker ends its steps (answering
+  // through the endpoint), then the endpoint goes.
+  std::unique_ptr<WorkerService> worker;
+  {
+    std::unique_lock<std::shared_mutex> l(worker_mu_);
+    worker = std::move(worker_);
+  }
+  worker.reset();
   endpoint_.reset();
 }
 
@@ -90,7 +102,10 @@ Status Server::Start() {
   wo.task = options_.task;
   wo.cluster = std::move(cluster);
   wo.threads = options_.threads;
-  worker_ = std::make_unique<WorkerService>(std::move(wo), endpoint_.get());
+  {
+    std::unique_lock<std::shared_mutex> wl(worker_mu_);
+    worker_ = std::make_unique<WorkerService>(std::move(wo), endpoint_.get());
+  }
   target_ = StrCat(endpoint_->scheme(), "://", bound);
   started_ = true;
   loop_thread_ = std::thread([this] { Loop(); });

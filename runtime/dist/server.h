@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -52,6 +53,7 @@ class Server {
   ServerOptions options_;
   std::string address_, target_;
   std::unique_ptr<Endpoint> endpoint_;
+  std::shared_mutex worker_mu_;  // requests read worker_; shutdown clears it first
   std::unique_ptr<WorkerService> worker_;
   std::mutex mu_;
   std::condition_variable cv_;

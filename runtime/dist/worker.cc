@@ -42,7 +42,7 @@ Status ParseOutputName(const std::string& s, Graph* g, Output* out) {
 // A step's rendezvous on this task: keys whose Send ran here are met locally;
 // keys sent by another task are pulled from it (RecvTensor). An abort also
 // completes the pulls still waiting, with the abort's status.
-class RemoteRendezvous : public Rendezvous {
+class RemoteRendezvous : public Rendezvous, public std::enable_shared_from_this<RemoteRendezvous> {
  public:
   RemoteRendezvous(WorkerService* worker, uint64_t step_id) : worker_(worker), step_id_(step_id) {}
 
@@ -63,9 +63,12 @@ class RemoteRendezvous : public Rendezvous {
       }
       pulls_.push_back(pull);
     }
-    worker_->PullTensor(src_task, step_id_, key, deadline_ms_, [this, pull](const Status& s, const Tensor& t) {
-      Finish(pull, s, t);
-    });
+    // The pull may complete after the step ended (a cancelled transport call):
+    // it keeps the rendezvous alive until then.
+    worker_->PullTensor(src_task, step_id_, key, deadline_ms_,
+                        [self = shared_from_this(), pull](const Status& s, const Tensor& t) {
+                          self->Finish(pull, s, t);
+                        });
   }
   // The local half, for answering another task's pull.
   void LocalRecvAsync(const std::string& key, DoneCallback done) { Rendezvous::RecvAsync(key, std::move(done)); }
