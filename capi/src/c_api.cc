@@ -439,6 +439,11 @@ loom_status* loom_session_make_callable(loom_session* session, const loom_output
 }
 
 loom_status* loom_callable_run(loom_callable* c, loom_tensor* const* feed_values, loom_tensor** out_values) {
+  return loom_callable_run_with_options(c, nullptr, feed_values, out_values);
+}
+
+loom_status* loom_callable_run_with_options(loom_callable* c, const loom_run_options* options,
+                                            loom_tensor* const* feed_values, loom_tensor** out_values) {
   return Guard([&]() -> loom_status* {
     if (!c) return ToCStatus(InvalidArgument("callable is NULL"));
     InFlight guard(c->session);
@@ -460,8 +465,11 @@ loom_status* loom_callable_run(loom_callable* c, loom_tensor* const* feed_values
       if (!feed_values || !feed_values[i]) return ToCStatus(InvalidArgument("feed value ", i, " is NULL"));
       in[i] = feed_values[i]->t;
     }
+    RunOptions ro;
+    if (options && options->struct_size >= offsetof(loom_run_options, timeout_ms) + sizeof(int64_t))
+      ro.timeout_ms = options->timeout_ms > 0 ? options->timeout_ms : 0;
     Status s = Session::ValidateFeeds(c->feeds, in);
-    if (s.ok()) s = c->executor->Run(in, static_cast<int>(nf), outs, c->num_fetches);
+    if (s.ok()) s = c->executor->RunWithOptions(ro, in, static_cast<int>(nf), outs, c->num_fetches);
     if (!s.ok()) return ToCStatus(s);
     for (int i = 0; i < c->num_fetches; ++i) out_values[i] = new loom_tensor{std::move(outs[i])};
     return nullptr;

@@ -59,7 +59,11 @@ class Master::RemoteStep : public Runnable {
       : master_(m), parts_(std::move(parts)), num_feeds_(num_feeds), num_fetches_(num_fetches),
         fetch_from_feed_(std::move(fetch_from_feed)) {}
 
-  Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) override;
+  Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) override {
+    return RunWithOptions(RunOptions(), feed_values, num_feeds, fetch_values, num_fetches);
+  }
+  Status RunWithOptions(const RunOptions& options, const Tensor* feed_values, int num_feeds, Tensor* fetch_values,
+                        int num_fetches) override;
 
  private:
   Status Register();
@@ -282,13 +286,16 @@ void Master::RemoteStep::EndStep(const std::set<Task*>& tasks, uint64_t step_id,
     if (t->peer) master_->endpoint_->Call(t->peer, kEndStep, header, {}, 5000, [](const Status&, WireMessage) {});
 }
 
-Status Master::RemoteStep::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) {
+Status Master::RemoteStep::RunWithOptions(const RunOptions& options, const Tensor* feed_values, int num_feeds,
+                                          Tensor* fetch_values, int num_fetches) {
   if (num_feeds != static_cast<int>(num_feeds_) || num_fetches != static_cast<int>(num_fetches_))
     return InvalidArgument("remote step: expected ", num_feeds_, " feeds and ", num_fetches_, " fetches, got ",
                            num_feeds, " and ", num_fetches);
   RETURN_IF_ERROR(Register());
   const uint64_t step_id = RandomId();
-  const int64_t timeout = master_->options_.operation_timeout_ms;
+  // The tighter of the session's operation timeout and this run's.
+  int64_t timeout = master_->options_.operation_timeout_ms;
+  if (options.timeout_ms > 0 && (timeout == 0 || options.timeout_ms < timeout)) timeout = options.timeout_ms;
   std::set<Task*> tasks;
 
   struct Shared {
@@ -328,7 +335,7 @@ Status Master::RemoteStep::Run(const Tensor* feed_values, int num_feeds, Tensor*
           Status err;
           if (!s.ok()) {
             err = s.code() == LOOM_CODE_DEADLINE_EXCEEDED
-                      ? DeadlineExceeded("step ", step_id, " did not finish within the operation timeout of ",
+                      ? DeadlineExceeded("step ", step_id, " did not finish within its timeout of ",
                                          timeout, " ms (waiting for ", t->name, ": ", s.message(), ")")
                       : s.WithPrefix(StrCat(t->name, " (", t->address, "): "));
           }

@@ -52,12 +52,23 @@ struct PartitionedParams {
 
 // A prepared step: a local Executor, or a step over a cluster's tasks
 // (runtime/dist/master.h). Run may be called from several threads at once.
+struct RunOptions {
+  int64_t timeout_ms = 0;  // the step must finish within this (0: no bound of its own)
+};
+
 class Runnable {
  public:
   virtual ~Runnable() = default;
   // feed_values[num_feeds] match the step's feeds; fetch_values[num_fetches]
   // receives its fetches.
   virtual Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) = 0;
+  // With per-run options. A step that cannot block (no op of it waits on
+  // another process) may ignore the timeout, as the local Executor does.
+  virtual Status RunWithOptions(const RunOptions& options, const Tensor* feed_values, int num_feeds,
+                                Tensor* fetch_values, int num_fetches) {
+    (void)options;
+    return Run(feed_values, num_feeds, fetch_values, num_fetches);
+  }
 };
 
 class Executor : public Runnable {

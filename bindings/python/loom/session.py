@@ -191,8 +191,12 @@ class BaseSession(object):
             entry = self._cache[(fetches, tuple(feed_dict) if feed_dict else ())]
         except (KeyError, TypeError):
             entry = self._entry(fetches, feed_dict)
+        timeout = getattr(options, "timeout_in_ms", 0) if options is not None else 0
         try:
-            out = entry[0].run(feed_dict)
+            if timeout and timeout > 0:
+                out = entry[0].run_with_timeout(feed_dict, int(timeout))
+            else:
+                out = entry[0].run(feed_dict)
         except errors.OpError as e:
             raise e._resolve_op(self._graph) from None
         rebuild = entry[1]
@@ -256,7 +260,9 @@ class BaseSession(object):
         self._cache[("make_callable", id(c))] = entry
 
         def run(*args, **kw):
-            out = c.run(args)
+            options = kw.get("options")
+            timeout = getattr(options, "timeout_in_ms", 0) if options is not None else 0
+            out = c.run_with_timeout(args, int(timeout)) if timeout and timeout > 0 else c.run(args)
             return out if rebuild is None else rebuild(out)
         return run
 

@@ -1200,7 +1200,7 @@ static int aliases_feed(loom_tensor* out, loom_tensor* const* feeds, int nf) {
 
 /* Runs with feed values taken from `values`: a dict (its values in insertion
  * order) or a sequence. */
-static PyObject* Callable_call_impl(CallableObject* self, PyObject* values) {
+static PyObject* Callable_call_impl(CallableObject* self, PyObject* values, long long timeout_ms) {
   if (self->callable == NULL || self->session->session == NULL) {
     PyErr_SetString(PyExc_RuntimeError, "Attempted to use a closed Session.");
     return NULL;
@@ -1253,7 +1253,12 @@ static PyObject* Callable_call_impl(CallableObject* self, PyObject* values) {
   {
     loom_status* s;
     Py_BEGIN_ALLOW_THREADS
-    s = loom_callable_run(self->callable, feeds, outs);
+    if (timeout_ms > 0) {
+      loom_run_options ro = {sizeof(loom_run_options), (int64_t)timeout_ms};
+      s = loom_callable_run_with_options(self->callable, &ro, feeds, outs);
+    } else {
+      s = loom_callable_run(self->callable, feeds, outs);
+    }
     Py_END_ALLOW_THREADS
     if (s != NULL) {
       raise_status(s, NULL);
@@ -1287,16 +1292,26 @@ done:
 static PyObject* Callable_call(CallableObject* self, PyObject* args, PyObject* kw) {
   PyObject* values = NULL;
   if (!PyArg_ParseTuple(args, "|O", &values)) return NULL;
-  return Callable_call_impl(self, values);
+  return Callable_call_impl(self, values, 0);
 }
 
 static PyObject* Callable_run(CallableObject* self, PyObject* values) {
-  return Callable_call_impl(self, values);
+  return Callable_call_impl(self, values, 0);
+}
+
+/* run_with_timeout(values, timeout_ms): RunOptions.timeout_in_ms. */
+static PyObject* Callable_run_with_timeout(CallableObject* self, PyObject* args) {
+  PyObject* values;
+  long long timeout_ms;
+  if (!PyArg_ParseTuple(args, "OL", &values, &timeout_ms)) return NULL;
+  return Callable_call_impl(self, values, timeout_ms);
 }
 
 static PyMethodDef Callable_methods[] = {
     {"run", (PyCFunction)Callable_run, METH_O,
      "run(values) -> array | tuple of arrays | None; values: dict (in key order) or sequence"},
+    {"run_with_timeout", (PyCFunction)Callable_run_with_timeout, METH_VARARGS,
+     "run_with_timeout(values, timeout_ms): run() bounded in time (DEADLINE_EXCEEDED past it)"},
     {"close", (PyCFunction)Callable_close, METH_NOARGS, "frees the loom_callable"},
     {NULL, NULL, 0, NULL}};
 

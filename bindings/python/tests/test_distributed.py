@@ -225,6 +225,18 @@ def test_a_step_past_its_operation_timeout_is_deadline_exceeded(cluster):
                 sess.run(b)
         finally:
             procs["ps"].proc.send_signal(signal.SIGCONT)
+        np.testing.assert_array_equal(sess.run(b), [2.0, 3.0])  # usable again
+    # RunOptions.timeout_in_ms bounds one run of a session that has no bound.
+    with tf.Session(procs["w0"].target, graph=g) as sess:
+        np.testing.assert_array_equal(sess.run(b), [2.0, 3.0])
+        procs["ps"].proc.send_signal(signal.SIGSTOP)
+        try:
+            t0 = time.time()
+            with pytest.raises(tf.errors.DeadlineExceededError):
+                sess.run(b, options=tf.RunOptions(timeout_in_ms=500))
+            assert time.time() - t0 < 5
+        finally:
+            procs["ps"].proc.send_signal(signal.SIGCONT)
 
 
 @needs_cli

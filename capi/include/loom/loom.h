@@ -271,6 +271,18 @@ LOOM_API loom_status* loom_session_make_callable(loom_session* session,
 LOOM_API loom_status* loom_callable_run(loom_callable* callable,
                                         loom_tensor* const* feed_values,
                                         loom_tensor** out_values);
+/* Per-run options (API 1.2). The caller sets struct_size = sizeof(loom_run_options). */
+typedef struct loom_run_options {
+  size_t struct_size;
+  /* The step must finish within this many milliseconds, else it is aborted
+   * with DEADLINE_EXCEEDED (0: no bound; a session's operation timeout still
+   * applies). Honoured by steps over a cluster, whose ops can wait on other
+   * processes. */
+  int64_t timeout_ms;
+} loom_run_options;
+/* loom_callable_run with options (NULL: none). */
+LOOM_API loom_status* loom_callable_run_with_options(loom_callable* callable, const loom_run_options* options,
+                                                     loom_tensor* const* feed_values, loom_tensor** out_values);
 /* Callables must be freed before their session. */
 LOOM_API void loom_callable_free(loom_callable* callable);
 
