@@ -80,13 +80,6 @@ Executor::Intrinsic IntrinsicOf(const std::string& t) {
   return Executor::kNotIntrinsic;
 }
 
-std::string AttrsSummary(const Node* n) {
-  std::string s;
-  for (const auto& kv : n->attrs().map())
-    if (kv.second.kind() == AttrValue::kType)
-      s += StrCat(s.empty() ? "" : ", ", kv.first, "=", DataTypeName(kv.second.type()));
-  return s;
-}
 }  // namespace
 
 Status Executor::Prepare() {
@@ -212,7 +205,7 @@ Status Executor::Prepare() {
       en.kernel = Registry::Get()->FindKernel(en.node->type(), en.device->type, en.node->attrs());
       if (!en.kernel)
         return NotFound(en.error_prefix, "no kernel registered for ", en.node->type(), " on ",
-                        en.device->type, " with ", AttrsSummary(en.node));
+                        en.device->type, " with ", en.node->TypeAttrsString());
       en.kernel_state = en.kernel->user_data;
       if (en.kernel->create) {
         loom_kernel_construction cc{en.node, en.device};

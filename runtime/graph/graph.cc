@@ -6,6 +6,14 @@
 
 namespace loom {
 
+std::string Node::TypeAttrsString() const {
+  std::string s;
+  for (const auto& kv : attrs().map())
+    if (kv.second.kind() == AttrValue::kType)
+      s += StrCat(s.empty() ? "" : ", ", kv.first, "=", DataTypeName(kv.second.type()));
+  return s;
+}
+
 std::string Node::DebugString() const { return StrCat(type_, " op '", name_, "'"); }
 
 std::string Graph::UniqueName(const std::string& base) {

@@ -53,6 +53,8 @@ class Node {
   }
   const std::vector<Node*>& control_outputs() const { return control_outputs_; }
   std::string DebugString() const;  // "MatMul 'dense/MatMul'"
+  // The type attrs, for "no kernel" errors: "T=float, Tidx=int32".
+  std::string TypeAttrsString() const;
 
  private:
   friend class Graph;

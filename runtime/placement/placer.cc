@@ -5,16 +5,6 @@
 
 namespace loom {
 
-namespace {
-std::string TypeAttrs(const Node* n) {
-  std::string s;
-  for (const auto& kv : n->attrs().map())
-    if (kv.second.kind() == AttrValue::kType)
-      s += StrCat(s.empty() ? "" : ", ", kv.first, "=", DataTypeName(kv.second.type()));
-  return s;
-}
-}  // namespace
-
 Status PlaceNodes(const std::vector<Node*>& nodes, int num_graph_nodes, const std::vector<Device*>& all,
                   const PlacementOptions& options_, std::vector<Device*>* out) {
   Registry* reg = Registry::Get();
@@ -78,7 +68,7 @@ Status PlaceNodes(const std::vector<Node*>& nodes, int num_graph_nodes, const st
     if (chosen && !has_kernel(chosen))
       return InvalidArgument("Cannot assign a device for ", n->DebugString(), ": it updates variable '",
                              n->input(0).node->name(), "' on ", chosen->name, ", which has no kernel for ",
-                             n->type(), " with ", TypeAttrs(n));
+                             n->type(), " with ", n->TypeAttrsString());
     if (!chosen) {
       std::string tried;
       for (size_t i = 0; i < all.size(); ++i) {
@@ -116,7 +106,7 @@ Status PlaceNodes(const std::vector<Node*>& nodes, int num_graph_nodes, const st
                                      return s;
                                    }());
           return InvalidArgument("Cannot assign a device for ", n->DebugString(), ": no kernel for ",
-                                 n->type(), " with ", TypeAttrs(n), " on the devices tried (", tried,
+                                 n->type(), " with ", n->TypeAttrsString(), " on the devices tried (", tried,
                                  "); device types with kernels for ", n->type(), ": ",
                                  have.empty() ? std::string("none") : have);
         }

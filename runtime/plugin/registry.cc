@@ -260,6 +260,13 @@ void Registry::DiscoverPlugins() {
   }
 }
 
+Status AbiMismatch(const char* kind, const char* abi, const PluginRecord& rec, int host_major, int host_minor,
+                   const char* header) {
+  return FailedPrecondition(kind, " ", rec.path, " was built for ", abi, " ", rec.abi_major, ".", rec.abi_minor,
+                            " but this Loom provides ABI ", host_major, ".", host_minor,
+                            " (major versions must match); rebuild it against this Loom's ", header);
+}
+
 Status Registry::LoadPlugin(const std::string& path_in) {
   std::lock_guard<std::recursive_mutex> l(mu_);
   char resolved[4096];
@@ -310,10 +317,7 @@ Status Registry::LoadPlugin(const std::string& path_in) {
     rec->version = info.version ? info.version : "";
   }
   if (rec->abi_major != LOOM_PLUGIN_ABI_MAJOR)
-    return refuse(FailedPrecondition(
-        "plugin ", path, " was built for plugin ABI ", rec->abi_major, ".", rec->abi_minor,
-        " but this Loom provides ABI ", LOOM_PLUGIN_ABI_MAJOR, ".", LOOM_PLUGIN_ABI_MINOR,
-        " (major versions must match); rebuild it against this Loom's loom_plugin.h"));
+    return refuse(AbiMismatch("plugin", "plugin ABI", *rec, LOOM_PLUGIN_ABI_MAJOR, LOOM_PLUGIN_ABI_MINOR, "loom_plugin.h"));
   if (!init_status.ok())
     return refuse(init_status.WithPrefix(StrCat("plugin ", path, ": init failed: ")));
   if (!pending.first_error.ok())

@@ -115,6 +115,11 @@ class Registry {
   std::vector<std::unique_ptr<TransportDef>> transports_;
 };
 
+// FAILED_PRECONDITION for a plugin of another ABI major, naming both
+// versions, the library and the header to rebuild against.
+Status AbiMismatch(const char* kind, const char* abi, const PluginRecord& rec, int host_major, int host_minor,
+                   const char* header);
+
 // Core intrinsics: ops the runtime executes itself on any device.
 bool IsIntrinsicOp(const std::string& type);
 

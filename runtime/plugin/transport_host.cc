@@ -93,10 +93,8 @@ Status Registry::LoadTransportPlugin(loom_transport_init_fn init, PluginRecord* 
     rec->version = info.version ? info.version : "";
   }
   if (rec->abi_major != LOOM_TRANSPORT_ABI_MAJOR)
-    return FailedPrecondition("transport plugin ", rec->path, " was built for transport ABI ", rec->abi_major, ".",
-                              rec->abi_minor, " but this Loom provides ABI ", LOOM_TRANSPORT_ABI_MAJOR, ".",
-                              LOOM_TRANSPORT_ABI_MINOR,
-                              " (major versions must match); rebuild it against this Loom's loom_transport.h");
+    return AbiMismatch("transport plugin", "transport ABI", *rec, LOOM_TRANSPORT_ABI_MAJOR, LOOM_TRANSPORT_ABI_MINOR,
+                       "loom_transport.h");
   if (!init_status.ok()) return init_status.WithPrefix(StrCat("transport plugin ", rec->path, ": init failed: "));
   if (!pending.first_error.ok()) return pending.first_error.WithPrefix(StrCat("transport plugin ", rec->path, ": "));
   if (pending.defs.empty())
