@@ -51,6 +51,7 @@ class Master::RemoteStep : public Runnable {
     std::string graph_def;
     std::vector<std::string> feeds, fetches;
     std::vector<int> feed_index, fetch_index;  // into the step's feeds / fetches
+    bool sends_to_other_tasks = false;         // then its task keeps the step until EndStep
     std::string handle;                        // registered graph ("": not yet)
     uint64_t incarnation = 0;                  // the task incarnation it was registered with
   };
@@ -232,6 +233,12 @@ Status Master::Prepare(const std::vector<Node*>& nodes, const std::vector<Device
     }
     if (!part.task) return Internal("partition on ", d->name, " belongs to no task of the cluster");
     RETURN_IF_ERROR(ExportGraphDef(*pp.graphs[p], GraphDefFormat::kBinary, &part.graph_def));
+    for (Node* n : pp.parts[p].nodes) {
+      std::string recv_device;
+      if (n->type() == "_Send" && n->attrs().GetString("recv_device", &recv_device).ok() &&
+          recv_device.compare(0, part.task->name.size() + 1, part.task->name + "/") != 0)
+        part.sends_to_other_tasks = true;
+    }
     for (const Output& o : pp.parts[p].feeds) part.feeds.push_back(OutputName(o));
     for (const Output& o : pp.parts[p].fetches) part.fetches.push_back(OutputName(o));
     part.feed_index = pp.feed_index[p];
@@ -296,7 +303,11 @@ Status Master::RemoteStep::RunWithOptions(const RunOptions& options, const Tenso
   // The tighter of the session's operation timeout and this run's.
   int64_t timeout = master_->options_.operation_timeout_ms;
   if (options.timeout_ms > 0 && (timeout == 0 || options.timeout_ms < timeout)) timeout = options.timeout_ms;
-  std::set<Task*> tasks;
+  std::set<Task*> tasks, keep;  // keep: tasks that hold the step until EndStep
+  for (const Part& part : parts_) {
+    tasks.insert(part.task);
+    if (part.sends_to_other_tasks) keep.insert(part.task);
+  }
 
   struct Shared {
     std::mutex mu;
@@ -314,12 +325,12 @@ Status Master::RemoteStep::RunWithOptions(const RunOptions& options, const Tenso
     std::lock_guard<std::mutex> l(mu_);
     for (size_t p = 0; p < parts_.size(); ++p) {
       const Part& part = parts_[p];
-      tasks.insert(part.task);
       pb::RunGraphRequest req;
       req.set_graph_handle(part.handle);
       req.set_step_id(step_id);
       req.set_incarnation(part.incarnation);
       req.set_timeout_ms(timeout);
+      req.set_cleanup_on_finish(!keep.count(part.task));
       for (size_t i = 0; i < part.feed_index.size(); ++i)
         RETURN_IF_ERROR(EncodeTensor(feed_values[part.feed_index[i]], part.feeds[i], req.add_feeds(),
                                      &requests[p].second));
@@ -359,8 +370,9 @@ Status Master::RemoteStep::RunWithOptions(const RunOptions& options, const Tenso
     std::unique_lock<std::mutex> l(sh->mu);
     sh->cv.wait(l, [&] { return sh->pending == 0; });
   }
-  // Every task frees the step's rendezvous.
-  EndStep(tasks, step_id, Status::OK());
+  // Tasks whose Sends other tasks pulled free the step's rendezvous now (the
+  // others freed it when their partitions ended).
+  if (!keep.empty()) EndStep(keep, step_id, Status::OK());
   if (!sh->root.ok()) {
     // Tasks that were lost, restarted or forgot the graph are asked again
     // (GetStatus) before the next step; a new incarnation re-registers.

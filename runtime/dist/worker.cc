@@ -369,7 +369,7 @@ void WorkerService::RunGraph(loom_transport_request* request, const WireMessage&
   Detach([this, request, req, rg, rendezvous, feeds = std::move(feeds)]() mutable {
     std::vector<Tensor> fetches(rg->executor->params().fetches.size());
     Status st = rg->executor->RunStep(feeds.data(), fetches.data(), rendezvous.get(), req->step_id());
-    (void)Step(req->step_id(), -1);
+    PartitionDone(req->step_id(), req->cleanup_on_finish());
     pb::RunGraphResponse resp;
     std::vector<Tensor> payloads;
     for (size_t i = 0; st.ok() && i < fetches.size(); ++i) {
@@ -436,15 +436,29 @@ void WorkerService::EndStep(loom_transport_request* request, const WireMessage& 
     if (!end.ok()) r->StartAbort(end);
     std::lock_guard<std::mutex> l(mu_);
     if (end.ok()) steps_.erase(req.step_id());
-    if (ended_.emplace(req.step_id(), end).second) {
-      ended_order_.push_back(req.step_id());
-      if (ended_order_.size() > 4096) {
-        ended_.erase(ended_order_.front());
-        ended_order_.pop_front();
-      }
-    }
+    RecordEnded(req.step_id(), end);
   }
   endpoint_->Respond(request, s, EncodeHeader(pb::EndStepResponse()), {});
+}
+
+void WorkerService::RecordEnded(uint64_t step_id, const Status& s) {
+  if (!ended_.emplace(step_id, s).second) return;
+  ended_order_.push_back(step_id);
+  if (ended_order_.size() > 4096) {
+    ended_.erase(ended_order_.front());
+    ended_order_.pop_front();
+  }
+}
+
+void WorkerService::PartitionDone(uint64_t step_id, bool cleanup) {
+  std::lock_guard<std::mutex> l(mu_);
+  auto it = steps_.find(step_id);
+  if (it == steps_.end()) return;
+  it->second.last_used = std::chrono::steady_clock::now();
+  if (--it->second.running > 0 || !cleanup) return;
+  // Nothing of this step is left for another task to pull.
+  steps_.erase(it);
+  RecordEnded(step_id, Status::OK());
 }
 
 void WorkerService::PullTensor(const std::string& task, uint64_t step_id, const std::string& key, int64_t deadline_ms,

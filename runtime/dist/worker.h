@@ -75,6 +75,9 @@ class WorkerService {
   // The step's rendezvous (made on first use); `run` counts a partition
   // starting (+1) or ending (-1) here.
   std::shared_ptr<RemoteRendezvous> Step(uint64_t step_id, int run = 0);
+  // A partition ended; with `cleanup`, the step is freed once none runs here.
+  void PartitionDone(uint64_t step_id, bool cleanup);
+  void RecordEnded(uint64_t step_id, const Status& s);  // mu_ held
   // Runs fn on a thread of the step threads; the destructor waits for it.
   void Detach(std::function<void()> fn);
   class StepThreads;
