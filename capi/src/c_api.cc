@@ -1,6 +1,9 @@
 // The C API: conversions and status only; all behaviour lives in runtime/.
 #include "loom/loom.h"
 
+#include "loom/loom_plugin.h"
+#include "loom/loom_version.h"
+
 #include <cstddef>
 #include <cstdlib>
 #include <condition_variable>
@@ -21,7 +24,8 @@
 
 using namespace loom;  // NOLINT: this file is the boundary
 
-#define LOOM_VERSION_STRING "0.1.0"
+#define LOOM_STR_(x) #x
+#define LOOM_STR(x) LOOM_STR_(x)
 
 struct loom_op_builder {
   NodeBuilder b;
@@ -40,7 +44,8 @@ struct loom_callable {
 extern "C" {
 
 const char* loom_version(void) {
-  return LOOM_VERSION_STRING " (api " LOOM_API_VERSION ", plugin abi 1.0)";
+  return LOOM_VERSION_STRING " (api " LOOM_API_VERSION ", plugin abi " LOOM_STR(LOOM_PLUGIN_ABI_MAJOR) "." LOOM_STR(
+      LOOM_PLUGIN_ABI_MINOR) ")";
 }
 
 loom_status* loom_status_new(loom_code code, const char* msg) {

@@ -90,7 +90,9 @@ math = _types.SimpleNamespace(
 compat = _types.SimpleNamespace()
 compat.v1 = __import__(__name__)
 
-__version__ = "0.1.0"
+# The release version comes from the C library (one copy: CMake's
+# project(VERSION)); pyproject.toml's is checked against it by tests/test_version.py.
+__version__ = _C.version().split(" ")[0]
 VERSION = __version__
 
 
