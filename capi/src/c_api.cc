@@ -446,6 +446,13 @@ loom_status* loom_session_make_callable(loom_session* session, const loom_output
   });
 }
 
+// Shared when another owner holds the buffer: a variable, a Const's value,
+// a feed, another fetch. A count of one cannot grow behind the caller's back:
+// only an owner can share a buffer, and the handle is then the only owner.
+int loom_session_fetch_is_shared(const loom_tensor* value) {
+  return value && value->t.buffer() && value->t.buffer().use_count() > 1 ? 1 : 0;
+}
+
 loom_status* loom_callable_run(loom_callable* c, loom_tensor* const* feed_values, loom_tensor** out_values) {
   return Guard([&]() -> loom_status* {
     if (!c) return ToCStatus(InvalidArgument("callable is NULL"));
