@@ -5,7 +5,7 @@
 #     FUTUREDEV, OLDDEV) nor the null template's NULL device;
 #   - nothing on stderr says "skipping plugin" (no broken fixture is discovered);
 #   - no fixture, template or example library is in the prefix at all;
-#   - the loom_version.h header is installed and names the build's version.
+#   - the conformance runner and loom_version.h (naming the build's version) are.
 set -euo pipefail
 build_dir=$1
 tmp=$(mktemp -d)
@@ -28,6 +28,8 @@ found=$(find "$tmp/prefix" \( -name 'libloom_fixture_*' -o -name 'libloom_test_*
         -o -name 'libloom_null*' -o -name 'libscaled_softplus*' \) -print)
 if [ -n "$found" ]; then say "fixture libraries installed: $found"; fi
 echo "--- installed plugins:"; ls "$tmp"/prefix/lib*/loom/plugins/
+
+[ -x "$tmp/prefix/libexec/loom/loom-conformance" ] || say "the conformance runner (libexec/loom/loom-conformance) is not installed"
 
 version=$("$tmp/prefix/bin/loom" version | cut -d' ' -f1)
 grep -q "#define LOOM_VERSION_STRING \"$version\"" "$tmp/prefix/include/loom/loom_version.h" \
