@@ -56,6 +56,7 @@ static int cmd_ops(void) {
  * at LOOM_CONFORMANCE_RUNNER_REL from its directory; $LOOM_CONFORMANCE_RUNNER
  * overrides. Writes the path into out[n]; 0 if not found. */
 static int find_conformance_runner(char* out, size_t n) {
+  snprintf(out, n, "%s", "<prefix>/libexec/loom/loom-conformance");
   const char* env = getenv("LOOM_CONFORMANCE_RUNNER");
   if (env && env[0]) {
     snprintf(out, n, "%s", env);

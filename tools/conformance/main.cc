@@ -13,8 +13,8 @@
 //     with the same error code.
 //
 // Prints a per-op table (cases, passed, failed, skipped: no kernel for the
-// case's dtypes), every failure with its values, the kernels no case covers,
-// and a per-check table for the device interface. Exit status: 0 all passed,
+// case's dtypes), every skip with its reason, every failure with its values,
+// the kernels no case covers, and a per-check table for the device interface. Exit status: 0 all passed,
 // 1 a check failed, 2 the plugin or the reference could not be loaded.
 #include <sys/wait.h>
 #include <unistd.h>
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
 
   const std::vector<conformance::Case> cases = conformance::AllCases();
   int failed = 0;
-  std::vector<std::string> failures;
+  std::vector<std::string> failures, skips;
   for (const std::string& type : types) {
     std::map<std::string, OpTally> table;
     std::set<std::string> covered;
@@ -149,7 +149,10 @@ int main(int argc, char** argv) {
       OpTally& t = table[c.op];
       ++t.cases;
       if (r.verdict == Verdict::kPass) ++t.pass;
-      if (r.verdict == Verdict::kSkip) ++t.skip;
+      if (r.verdict == Verdict::kSkip) {
+        ++t.skip;
+        skips.push_back(type + " " + c.op + "." + c.name + ": " + r.detail);
+      }
       if (r.verdict == Verdict::kFail) {
         ++t.fail;
         std::string detail = r.detail;
@@ -169,6 +172,10 @@ int main(int argc, char** argv) {
     for (const auto& op : kernels[type])
       if (!covered.count(op)) uncovered += (uncovered.empty() ? "" : ", ") + op;
     if (!uncovered.empty()) std::printf("kernels without a conformance case: %s\n", uncovered.c_str());
+  }
+  if (!skips.empty()) {
+    std::printf("\nskipped (the device has no kernel for the case's dtypes, or it answered UNIMPLEMENTED):\n");
+    for (const auto& k : skips) std::printf("  %s\n", k.c_str());
   }
   if (!failures.empty()) {
     std::printf("\nfailures:\n");
