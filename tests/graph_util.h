@@ -27,7 +27,7 @@ inline std::string Take(loom_status* s) {
 struct In {
   std::vector<loom_output> outs;
   bool is_list = false;
-  In(loom_output o) : outs{o} {}  // NOLINT: implicit on purpose
+  In(loom_output o) : outs{o} {}                                         // NOLINT: implicit on purpose
   In(std::vector<loom_output> l) : outs(std::move(l)), is_list(true) {}  // NOLINT: implicit on purpose
   static In List(std::vector<loom_output> l) { return In(std::move(l)); }
 };

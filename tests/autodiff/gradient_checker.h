@@ -28,9 +28,9 @@ namespace loom_test {
 // One input of f: its shape and how its values are drawn.
 struct GradInput {
   std::vector<int64_t> shape;
-  double lo = -1, hi = 1;     // uniform in [lo, hi)
-  bool check = true;          // compare the gradient of this input
-  double min_abs = 0;         // resample values closer to 0 than this
+  double lo = -1, hi = 1;          // uniform in [lo, hi)
+  bool check = true;               // compare the gradient of this input
+  double min_abs = 0;              // resample values closer to 0 than this
   std::vector<double> fixed = {};  // exact values instead of random ones (cycled)
 };
 
@@ -154,8 +154,8 @@ inline std::string CheckGradients(const GradProblem& p, GradShapes shapes, uint6
         std::ostringstream os;
         os.precision(10);
         os << "input " << i << " (shape " << GradShapeStr(values[i].shape) << "), element " << k
-           << " (x=" << values[i].data[k] << "): symbolic " << got
-           << (s ? "" : " (no gradient returned)") << ", numerical " << num;
+           << " (x=" << values[i].data[k] << "): symbolic " << got << (s ? "" : " (no gradient returned)")
+           << ", numerical " << num;
         worst = os.str();
       }
     }

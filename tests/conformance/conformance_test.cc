@@ -3,6 +3,8 @@
 // The tables and the runner (tools/conformance) ship with the SDK: an
 // installed `loom plugin-check --conformance` holds a vendor's plugin to the
 // same checks.
+#include "conformance.h"
+
 #include <gtest/gtest.h>
 
 #include <cctype>
@@ -10,7 +12,6 @@
 #include <string>
 #include <vector>
 
-#include "conformance.h"
 #include "runner.h"
 
 namespace conformance {

@@ -25,7 +25,8 @@ const std::vector<PluginDevice>& Devices() {
     std::vector<std::string> paths;
     while (dirent* e = readdir(dir)) {
       std::string n = e->d_name;
-      if (n.size() > 3 && n.compare(n.size() - 3, 3, ".so") == 0) paths.push_back(std::string(LOOM_PLUGIN_DIR) + "/" + n);
+      if (n.size() > 3 && n.compare(n.size() - 3, 3, ".so") == 0)
+        paths.push_back(std::string(LOOM_PLUGIN_DIR) + "/" + n);
     }
     closedir(dir);
     for (const std::string& p : paths) LoadPluginDevices(p, &out);  // refused ones add no device
@@ -57,7 +58,9 @@ class DeviceInterface : public ::testing::TestWithParam<Param> {
 TEST_P(DeviceInterface, CopiesRoundTripThroughDeviceMemory) { Check("CopiesRoundTripThroughDeviceMemory"); }
 TEST_P(DeviceInterface, BuffersAreIndependent) { Check("BuffersAreIndependent"); }
 TEST_P(DeviceInterface, MemoryStatsCountLiveBytes) { Check("MemoryStatsCountLiveBytes"); }
-TEST_P(DeviceInterface, StreamsAndEventsOrderAsynchronousCopies) { Check("StreamsAndEventsOrderAsynchronousCopies"); }
+TEST_P(DeviceInterface, StreamsAndEventsOrderAsynchronousCopies) {
+  Check("StreamsAndEventsOrderAsynchronousCopies");
+}
 
 TEST(DeviceInterfaceSetup, EveryCheckHasATestHere) { EXPECT_EQ(DeviceChecks().size(), 4u); }
 

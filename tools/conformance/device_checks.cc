@@ -38,11 +38,13 @@ loom_status* HostCopy(void*, int, loom_stream*, void* dst, const void* src, size
 // The runtime's registration rules (runtime/plugin/host_api.cc), in its words.
 loom_status* RegisterDevice(const loom_device_interface* d) {
   if (!d || d->struct_size < LOOM_STRUCT_SIZE(loom_device_interface, deallocate))
-    return StatusNew(LOOM_CODE_INVALID_ARGUMENT, "register_device: the loom_device_interface is NULL or too small");
+    return StatusNew(LOOM_CODE_INVALID_ARGUMENT,
+                     "register_device: the loom_device_interface is NULL or too small");
   const std::string type = d->type ? d->type : "(null)";
   if (d->count < 1)
     return StatusNew(LOOM_CODE_INVALID_ARGUMENT, ("register_device: device type " + type + " has count " +
-                                                  std::to_string(d->count) + " (need >= 1)").c_str());
+                                                  std::to_string(d->count) + " (need >= 1)")
+                                                     .c_str());
   PluginDevice r;
   r.plugin = g_loading;
   std::memset(&r.iface, 0, sizeof r.iface);
@@ -50,9 +52,10 @@ loom_status* RegisterDevice(const loom_device_interface* d) {
   loom_device_interface& f = r.iface;
   const char* missing = !f.allocate ? "allocate" : !f.deallocate ? "deallocate" : nullptr;
   if (!missing && !f.memory_is_host)
-    missing = !f.memcpy_host_to_device   ? "memcpy_host_to_device"
-              : !f.memcpy_device_to_host ? "memcpy_device_to_host"
-              : !f.memcpy_device_to_device ? "memcpy_device_to_device" : nullptr;
+    missing = !f.memcpy_host_to_device     ? "memcpy_host_to_device"
+              : !f.memcpy_device_to_host   ? "memcpy_device_to_host"
+              : !f.memcpy_device_to_device ? "memcpy_device_to_device"
+                                           : nullptr;
   if (missing)
     return StatusNew(LOOM_CODE_INVALID_ARGUMENT,
                      ("device type " + type + " lacks required function '" + missing + "'").c_str());
@@ -202,12 +205,14 @@ std::string MemoryStatsCountLiveBytes(const loom_device_interface& d, int ord) {
 }
 
 std::string StreamsAndEventsOrderAsynchronousCopies(const loom_device_interface& d, int ord) {
-  if (!d.stream_create || !d.event_create) return std::string("SKIP: ") + d.type + " is synchronous (no streams)";
+  if (!d.stream_create || !d.event_create)
+    return std::string("SKIP: ") + d.type + " is synchronous (no streams)";
   const char* missing = !d.stream_destroy      ? "stream_destroy"
                         : !d.event_destroy     ? "event_destroy"
                         : !d.event_record      ? "event_record"
                         : !d.stream_wait_event ? "stream_wait_event"
-                        : !d.event_synchronize ? "event_synchronize" : nullptr;
+                        : !d.event_synchronize ? "event_synchronize"
+                                               : nullptr;
   if (missing) return std::string("offers streams and events but not ") + missing;
   loom_stream* st = nullptr;
   loom_event* ev = nullptr;

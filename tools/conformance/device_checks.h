@@ -16,8 +16,8 @@
 namespace conformance {
 
 struct PluginDevice {
-  std::string plugin;            // the library's path
-  loom_device_interface iface;   // as registered (a plugin's strings are static)
+  std::string plugin;           // the library's path
+  loom_device_interface iface;  // as registered (a plugin's strings are static)
 };
 
 // dlopens the plugin at `path` and runs its init with the minimal host; the

@@ -65,7 +65,9 @@ int CheckDeviceInterfaces(const std::string& path) {
         const bool skip = r.rfind("SKIP: ", 0) == 0;
         if (!r.empty() && !skip) ++failed;
         std::printf("%-12s %-42s %s\n", dev.c_str(), c.name,
-                    r.empty() ? "pass" : skip ? ("skip (" + r.substr(6) + ")").c_str() : ("FAIL: " + r).c_str());
+                    r.empty() ? "pass"
+                    : skip    ? ("skip (" + r.substr(6) + ")").c_str()
+                              : ("FAIL: " + r).c_str());
       }
     }
   }
@@ -156,7 +158,8 @@ int main(int argc, char** argv) {
       if (r.verdict == Verdict::kFail) {
         ++t.fail;
         std::string detail = r.detail;
-        for (size_t p = 0; (p = detail.find('\n', p)) != std::string::npos; p += 5) detail.replace(p, 1, "\n    ");
+        for (size_t p = 0; (p = detail.find('\n', p)) != std::string::npos; p += 5)
+          detail.replace(p, 1, "\n    ");
         failures.push_back(type + " " + c.op + "." + c.name + ":\n    " + detail);
       }
     }
@@ -166,7 +169,9 @@ int main(int argc, char** argv) {
     for (const auto& [op, t] : table) {
       failed += t.fail;
       std::printf("%-36s %6d %6d %6d %6d  %s\n", op.c_str(), t.cases, t.pass, t.fail, t.skip,
-                  t.fail ? "FAIL" : t.pass ? "pass" : "skipped");
+                  t.fail   ? "FAIL"
+                  : t.pass ? "pass"
+                           : "skipped");
     }
     std::string uncovered;
     for (const auto& op : kernels[type])
@@ -174,14 +179,15 @@ int main(int argc, char** argv) {
     if (!uncovered.empty()) std::printf("kernels without a conformance case: %s\n", uncovered.c_str());
   }
   if (!skips.empty()) {
-    std::printf("\nskipped (the device has no kernel for the case's dtypes, or it answered UNIMPLEMENTED):\n");
+    std::printf(
+        "\nskipped (the device has no kernel for the case's dtypes, or it answered UNIMPLEMENTED):\n");
     for (const auto& k : skips) std::printf("  %s\n", k.c_str());
   }
   if (!failures.empty()) {
     std::printf("\nfailures:\n");
     for (const auto& f : failures) std::printf("  %s\n", f.c_str());
   }
-  std::printf("\n%s: %d op case(s) failed; device interface %s\n", failed || !device_ok ? "FAIL" : "PASS", failed,
-              device_ok ? "passed" : "FAILED");
+  std::printf("\n%s: %d op case(s) failed; device interface %s\n", failed || !device_ok ? "FAIL" : "PASS",
+              failed, device_ok ? "passed" : "FAILED");
   return failed || !device_ok ? 1 : 0;
 }
