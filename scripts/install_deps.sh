@@ -9,6 +9,7 @@ PKGS=(cmake ninja-build g++ ccache pkg-config
       libgtest-dev libgmock-dev libbenchmark-dev
       libprotobuf-dev protobuf-compiler golang-go
       ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
+      libzmq3-dev libuv1-dev
       dataset-fashion-mnist)
 missing=()
 for p in "${PKGS[@]}"; do

@@ -148,6 +148,9 @@ static int cmd_plugin_check(int argc, char** argv) {
   return 0;
 }
 
+int loom_cmd_serve(int argc, char** argv);   /* loom_serve.c */
+int loom_cmd_keygen(int argc, char** argv);
+
 static void usage(void) {
   fprintf(stderr,
           "usage: loom <command>\n"
@@ -158,6 +161,9 @@ static void usage(void) {
           "  plugin-check [--conformance] <plugin.so>\n"
           "                     load a plugin, list its devices and kernels; --conformance: check its\n"
           "                     device interface and every op case against the CPU (exit 1 on failure)\n"
+          "  serve [--cluster JSON --job J --task N | TF_CONFIG] [--insecure] ...\n"
+          "                     run one task of a cluster (docs/distributed.md)\n"
+          "  keygen [zmq]       print a fresh CURVE key pair for secure clusters\n"
           "  version            print the library version\n");
 }
 
@@ -175,6 +181,8 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (strcmp(cmd, "plugin-check") == 0 && argc >= 3) return cmd_plugin_check(argc, argv);
+  if (strcmp(cmd, "serve") == 0) return loom_cmd_serve(argc, argv);
+  if (strcmp(cmd, "keygen") == 0) return loom_cmd_keygen(argc, argv);
   if (strcmp(cmd, "load") == 0 && argc == 3) {
     loom_status* s = loom_plugin_load(argv[2]);
     if (s) {

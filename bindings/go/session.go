@@ -22,6 +22,14 @@ type SessionOptions struct {
 	AllowSoftPlacement bool
 	// Print each op's device to stderr when a step is first prepared.
 	LogDevicePlacement bool
+	// A server of a cluster ("zmq://host:port"; "grpc://host:port" is
+	// accepted): the session then places and runs the graph over the
+	// cluster's tasks (see NewServer). "": this process only.
+	Target string
+	// Bound on every step over a cluster, in milliseconds (0: none).
+	OperationTimeoutMs int64
+	// Transport options (keys of a secure cluster: "server_key", ...).
+	TransportOptions map[string]string
 }
 
 func (o *SessionOptions) c() *C.loom_session_options {
@@ -38,6 +46,18 @@ func (o *SessionOptions) c() *C.loom_session_options {
 	}
 	C.loom_session_options_set_allow_soft_placement(c, boolInt(o.AllowSoftPlacement))
 	C.loom_session_options_set_log_device_placement(c, boolInt(o.LogDevicePlacement))
+	if o.Target != "" {
+		t := C.CString(o.Target)
+		C.loom_session_options_set_target(c, t)
+		C.free(unsafe.Pointer(t))
+	}
+	C.loom_session_options_set_operation_timeout(c, C.int64_t(o.OperationTimeoutMs))
+	for k, v := range o.TransportOptions {
+		ck, cv := C.CString(k), C.CString(v)
+		C.loom_session_options_set_transport_option(c, ck, cv)
+		C.free(unsafe.Pointer(ck))
+		C.free(unsafe.Pointer(cv))
+	}
 	return c
 }
 

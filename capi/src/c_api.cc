@@ -30,12 +30,9 @@ using namespace loom;  // NOLINT: this file is the boundary
 struct loom_op_builder {
   NodeBuilder b;
 };
-struct loom_session_options {
-  SessionOptions o;
-};
 struct loom_callable {
   loom_session* session;
-  std::shared_ptr<Executor> executor;
+  std::shared_ptr<Runnable> executor;
   std::vector<Output> feeds;
   int num_fetches;
 };
@@ -438,7 +435,7 @@ loom_status* loom_session_make_callable(loom_session* session, const loom_output
     std::vector<Output> f, o;
     std::vector<Node*> t;
     Status s = CollectSignature(feeds, num_feeds, fetches, num_fetches, targets, num_targets, &f, &o, &t);
-    std::shared_ptr<Executor> ex;
+    std::shared_ptr<Runnable> ex;
     if (s.ok()) s = session->s->GetExecutor(f, o, t, &ex);
     if (!s.ok()) return ToCStatus(s);
     *out = new loom_callable{session, std::move(ex), std::move(f), num_fetches};

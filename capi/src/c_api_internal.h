@@ -13,6 +13,10 @@
 #include "runtime/core/c_status.h"
 #include "runtime/session/session.h"
 
+struct loom_session_options {
+  loom::SessionOptions o;
+};
+
 struct loom_session {
   std::unique_ptr<loom::Session> s;
   // Runs in flight; loom_session_free waits for them.

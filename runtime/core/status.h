@@ -63,6 +63,8 @@ template <typename... Args>
 Status Aborted(const Args&... a) { return Status(LOOM_CODE_ABORTED, StrCat(a...)); }
 template <typename... Args>
 Status DataLoss(const Args&... a) { return Status(LOOM_CODE_DATA_LOSS, StrCat(a...)); }
+template <typename... Args>
+Status DeadlineExceeded(const Args&... a) { return Status(LOOM_CODE_DEADLINE_EXCEEDED, StrCat(a...)); }
 
 const char* CodeName(loom_code code);
 

@@ -34,6 +34,25 @@ Executor::Intrinsic IntrinsicOf(const std::string& t);
 
 }  // namespace
 
+Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values) {
+  for (size_t i = 0; i < feeds.size(); ++i) {
+    const Output& o = feeds[i];
+    const Tensor& v = values[i];
+    if (!v.valid()) return InvalidArgument("feed ", i, " for '", o.node->name(), ":", o.index, "' is empty");
+    DataType want = o.node->output_dtype(o.index);
+    if (v.dtype() != want)
+      return InvalidArgument("Cannot feed value of dtype ", DataTypeName(v.dtype()), " for tensor '",
+                             o.node->name(), ":", o.index, "' (", o.node->type(), "), which has dtype ",
+                             DataTypeName(want));
+    const PartialShape& shape = o.node->output_shape(o.index);
+    if (!shape.IsCompatibleWith(v.shape()))
+      return InvalidArgument("Cannot feed value of shape ", v.shape().ToString(), " for tensor '",
+                             o.node->name(), ":", o.index, "' (", o.node->type(), "), which has shape ",
+                             shape.ToString());
+  }
+  return Status::OK();
+}
+
 Executor::~Executor() {
   for (ExecNode& en : nodes_)
     if (en.kernel && en.kernel->destroy && en.kernel_state) en.kernel->destroy(en.kernel_state);
@@ -302,6 +321,22 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
   Status s = Start(&rs, feed_values, fetch_values, g_step_ids.fetch_add(1, std::memory_order_relaxed));
   if (!s.ok()) return s;
   WaitForCounter(rs.outstanding, params_.pool);
+  return Finish(&rs, fetch_values);
+}
+
+Status Executor::RunStep(const Tensor* feed_values, Tensor* fetch_values, Rendezvous* rendezvous,
+                         uint64_t step_id) const {
+  if (!parts_.empty()) return Internal("RunStep on a partitioned executor");
+  RunState rs;
+  rs.rendezvous = rendezvous;
+  Status s = Start(&rs, feed_values, fetch_values, step_id);
+  if (!s.ok()) {
+    rendezvous->StartAbort(s);
+    return s;
+  }
+  WaitForCounter(rs.outstanding, params_.pool);
+  // Stopped by another partition's failure: report that root cause.
+  if (rs.status.ok() && rendezvous->aborted()) return rendezvous->abort_status();
   return Finish(&rs, fetch_values);
 }
 

@@ -24,6 +24,10 @@ enum class MemoryType { kAny, kHost, kDevice };
 void InputOutputMemory(const Node* n, const Device* d, const KernelDef* kernel, std::vector<MemoryType>* inputs,
                        std::vector<uint8_t>* outputs_on_host);
 
+// Checks feed values against the fed outputs' dtypes and inferred shapes;
+// INVALID_ARGUMENT naming the tensor and what it expected.
+Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values);
+
 struct ExecutorParams {
   std::vector<Node*> nodes;        // the nodes to run (any order)
   std::vector<Device*> devices;    // placement of each node (same order)
@@ -46,7 +50,17 @@ struct PartitionedParams {
   ThreadPool* pool = nullptr;
 };
 
-class Executor {
+// A prepared step: a local Executor, or a step over a cluster's tasks
+// (runtime/dist/master.h). Run may be called from several threads at once.
+class Runnable {
+ public:
+  virtual ~Runnable() = default;
+  // feed_values[num_feeds] match the step's feeds; fetch_values[num_fetches]
+  // receives its fetches.
+  virtual Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) = 0;
+};
+
+class Executor : public Runnable {
  public:
   enum Intrinsic {
     kNotIntrinsic, kConst, kPlaceholder, kPlaceholderWithDefault, kIdentity, kNoOp, kVariable,
@@ -55,11 +69,14 @@ class Executor {
 
   static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
   static Status CreatePartitioned(PartitionedParams params, std::unique_ptr<Executor>* out);
-  ~Executor();
+  ~Executor() override;
 
   // feed_values match params.feeds; fetch_values receives params.fetches.
   Status Run(const std::vector<Tensor>& feed_values, std::vector<Tensor>* fetch_values);
-  Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches);
+  Status Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_values, int num_fetches) override;
+  // One partition of a step that spans processes (runtime/dist/worker.h):
+  // runs with the step's id and its rendezvous, which it aborts on failure.
+  Status RunStep(const Tensor* feed_values, Tensor* fetch_values, Rendezvous* rendezvous, uint64_t step_id) const;
 
   const ExecutorParams& params() const { return params_; }
   // Partitioned: the partitions' executors (empty for a one-device step).

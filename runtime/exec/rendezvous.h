@@ -19,6 +19,7 @@ namespace loom {
 class Rendezvous {
  public:
   using DoneCallback = std::function<void(const Status&, const Tensor&)>;
+  virtual ~Rendezvous() = default;
 
   static std::string CreateKey(const std::string& src_device, uint64_t incarnation,
                                const std::string& dst_device, const std::string& name);
@@ -26,11 +27,12 @@ class Rendezvous {
   // ALREADY_EXISTS if the key was sent before in this step; the abort status
   // if aborted.
   Status Send(const std::string& key, const Tensor& value);
-  // done may run inside this call or later on the sending thread.
-  void RecvAsync(const std::string& key, DoneCallback done);
+  // done may run inside this call or later on the sending thread (or, for a
+  // tensor of another task, on a transport thread: runtime/dist).
+  virtual void RecvAsync(const std::string& key, DoneCallback done);
   // Blocking receive (tests and tools).
   Status Recv(const std::string& key, Tensor* value);
-  void StartAbort(const Status& s);
+  virtual void StartAbort(const Status& s);
   Status abort_status() const;
   // Cheap check (no lock) for executors that stop starting ops once a step failed.
   bool aborted() const { return aborted_.load(std::memory_order_relaxed); }

@@ -97,6 +97,8 @@ class Graph {
   Node* CopyNode(const Node& src, std::vector<Output> inputs, std::vector<Node*> control_inputs);
   // Makes dst wait for src (both nodes of this graph).
   void AddControlEdge(Node* src, Node* dst);
+  // Records where a node was placed (partition graphs sent to other tasks).
+  void SetDevice(Node* n, std::string device) { n->device_ = std::move(device); }
 
  private:
   friend class NodeBuilder;

@@ -8,8 +8,15 @@ namespace loom {
 
 namespace {
 
-// "/device:OPENCL:0" -> "OPENCL_0", for readable node names.
-std::string ShortDeviceName(const Device* d) { return StrCat(d->type, "_", d->ordinal); }
+// "/device:OPENCL:0" -> "OPENCL_0", "/job:ps/replica:0/task:1/device:CPU:0" ->
+// "ps_1_CPU_0", for readable node names.
+std::string ShortDeviceName(const Device* d) {
+  if (d->name.rfind("/job:", 0) != 0) return StrCat(d->type, "_", d->ordinal);
+  size_t job_end = d->name.find('/', 5);
+  size_t task = d->name.find("/task:");
+  std::string t = task == std::string::npos ? "0" : d->name.substr(task + 6, d->name.find('/', task + 1) - task - 6);
+  return StrCat(d->name.substr(5, job_end - 5), "_", t, "_", d->type, "_", d->ordinal);
+}
 
 class Partitioner {
  public:
@@ -138,12 +145,19 @@ Output Partitioner::FeedStub(int feed, int p) {
   auto key = std::make_pair(feed, p);
   auto it = feed_stubs_.find(key);
   if (it != feed_stubs_.end()) return it->second;
-  // Never run: the partition's executor fills its consumers from the feed.
+  // Never run: the partition's executor fills its consumers from the feed. A
+  // Placeholder of the fed dtype and shape, so the partition stands alone
+  // (it is sent to other tasks as a GraphDef).
   const Output& o = feeds_[feed];
   Graph* g = out_->graphs[p].get();
-  Node* stub = g->CopyNode(*o.node, {}, {});
-  // Only the fed output's identity matters; inputs of the original are dropped.
-  Output made{stub, o.index};
+  NodeBuilder b(g, "Placeholder", g->UniqueName(StrCat("_feed/", o.node->name(), "_", o.index)));
+  b.Attr("dtype", o.node->output_dtype(o.index)).Device(part_device_[p]->name);
+  const PartialShape& shape = o.node->output_shape(o.index);
+  if (shape.rank_known()) b.Attr("shape", AttrValue::Shape(shape));
+  Node* stub = nullptr;
+  Status s = b.Finish(&stub);
+  if (!s.ok()) stub = g->CopyNode(*o.node, {}, {});  // cannot happen for a valid dtype; keep the old stub
+  Output made{stub, s.ok() ? 0 : o.index};
   out_->parts[p].feeds.push_back(made);
   out_->feed_index[p].push_back(feed);
   feed_stubs_[key] = made;
@@ -224,6 +238,7 @@ Status Partitioner::Run(const std::vector<Output>& fetches) {
       }
     }
     Node* copy = out_->graphs[p]->CopyNode(*n, std::move(inputs), std::move(controls));
+    out_->graphs[p]->SetDevice(copy, d->name);
     copy_of_[n] = copy;
     out_->parts[p].nodes.push_back(copy);
     out_->parts[p].devices.push_back(d);

@@ -283,9 +283,12 @@ Status Registry::LoadPlugin(const std::string& path_in) {
     return refuse(NotFound("cannot load plugin ", path, ": ", err ? err : "dlopen failed"));
   }
   auto init = reinterpret_cast<loom_plugin_init_fn>(dlsym(handle, LOOM_PLUGIN_INIT_SYMBOL));
-  if (!init)
-    return refuse(InvalidArgument("plugin ", path, " does not export ", LOOM_PLUGIN_INIT_SYMBOL,
-                                  "; is it a Loom plugin?"));
+  if (!init) {
+    auto transport_init = reinterpret_cast<loom_transport_init_fn>(dlsym(handle, LOOM_TRANSPORT_INIT_SYMBOL));
+    if (transport_init) return refuse(LoadTransportPlugin(transport_init, rec));
+    return refuse(InvalidArgument("plugin ", path, " exports neither ", LOOM_PLUGIN_INIT_SYMBOL, " nor ",
+                                  LOOM_TRANSPORT_INIT_SYMBOL, "; is it a Loom plugin?"));
+  }
 
   PendingPlugin pending;
   pending.record = rec;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loom/loom_plugin.h"
+#include "loom/loom_transport.h"
 #include "runtime/graph/graph.h"
 
 namespace loom {
@@ -62,6 +63,13 @@ struct PluginRecord {
   // The table handed to the plugin: it may keep it for the life of the
   // process, even when refused (its library is never unloaded).
   std::shared_ptr<const loom_host_api> host;
+  std::shared_ptr<const loom_transport_host_api> transport_host;  // transport plugins
+};
+
+// A transport plugin's interface (runtime/dist uses it by scheme).
+struct TransportDef {
+  loom_transport_interface iface;  // full-size copy; optional slots NULL
+  const PluginRecord* plugin = nullptr;
 };
 
 class Registry {
@@ -87,16 +95,24 @@ class Registry {
   Status LoadPlugin(const std::string& path);
   std::vector<PluginRecord> plugins() const;
 
+  // The transport for a scheme ("zmq"); nullptr if no loaded plugin serves it.
+  const TransportDef* FindTransport(const std::string& scheme) const;
+  std::vector<std::string> TransportSchemes() const;
+
  private:
   friend struct PluginLoadScope;
   Registry() = default;
   void DiscoverPlugins();
+  // The rest of LoadPlugin for a library exporting loom_transport_init
+  // (runtime/plugin/transport_host.cc).
+  Status LoadTransportPlugin(loom_transport_init_fn init, PluginRecord* rec);
   mutable std::recursive_mutex mu_;
   bool discovering_ = false;
   std::vector<std::unique_ptr<Device>> devices_;
   std::vector<std::unique_ptr<loom_device_interface>> device_ifaces_;
   std::vector<std::unique_ptr<KernelDef>> kernels_;
   std::vector<std::unique_ptr<PluginRecord>> plugins_;
+  std::vector<std::unique_ptr<TransportDef>> transports_;
 };
 
 // Core intrinsics: ops the runtime executes itself on any device.

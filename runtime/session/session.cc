@@ -5,8 +5,10 @@
 #include <thread>
 
 #include "runtime/core/logging.h"
+#include "runtime/dist/master.h"
 #include "runtime/partition/partition.h"
 #include "runtime/placement/device_name.h"
+#include "runtime/placement/placer.h"
 
 namespace loom {
 
@@ -23,26 +25,12 @@ Session::~Session() {
     std::unique_lock<std::shared_mutex> l(cache_mu_);
     cache_.clear();
   }
+  master_.reset();
   pool_.reset();
 }
 
 Status Session::ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values) {
-  for (size_t i = 0; i < feeds.size(); ++i) {
-    const Output& o = feeds[i];
-    const Tensor& v = values[i];
-    if (!v.valid()) return InvalidArgument("feed ", i, " for '", o.node->name(), ":", o.index, "' is empty");
-    DataType want = o.node->output_dtype(o.index);
-    if (v.dtype() != want)
-      return InvalidArgument("Cannot feed value of dtype ", DataTypeName(v.dtype()), " for tensor '",
-                             o.node->name(), ":", o.index, "' (", o.node->type(), "), which has dtype ",
-                             DataTypeName(want));
-    const PartialShape& shape = o.node->output_shape(o.index);
-    if (!shape.IsCompatibleWith(v.shape()))
-      return InvalidArgument("Cannot feed value of shape ", v.shape().ToString(), " for tensor '",
-                             o.node->name(), ":", o.index, "' (", o.node->type(), "), which has shape ",
-                             shape.ToString());
-  }
-  return Status::OK();
+  return ::loom::ValidateFeeds(feeds, values);
 }
 
 Status Session::Run(const std::vector<Output>& feeds, const std::vector<Tensor>& feed_values,
@@ -50,14 +38,16 @@ Status Session::Run(const std::vector<Output>& feeds, const std::vector<Tensor>&
                     std::vector<Tensor>* fetch_values) {
   if (feeds.size() != feed_values.size())
     return InvalidArgument(feeds.size(), " feeds but ", feed_values.size(), " feed values");
-  std::shared_ptr<Executor> ex;
+  std::shared_ptr<Runnable> ex;
   RETURN_IF_ERROR(GetExecutor(feeds, fetches, targets, &ex));
   RETURN_IF_ERROR(ValidateFeeds(feeds, feed_values.data()));
-  return ex->Run(feed_values, fetch_values);
+  fetch_values->resize(fetches.size());
+  return ex->Run(feed_values.data(), static_cast<int>(feed_values.size()), fetch_values->data(),
+                 static_cast<int>(fetch_values->size()));
 }
 
 Status Session::GetExecutor(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
-                            const std::vector<Node*>& targets, std::shared_ptr<Executor>* out) {
+                            const std::vector<Node*>& targets, std::shared_ptr<Runnable>* out) {
   std::string key;
   key.reserve(16 * (feeds.size() + fetches.size() + targets.size()));
   for (const Output& o : feeds) key += StrCat(o.node ? o.node->id() : -1, ":", o.index, ",");
@@ -73,17 +63,17 @@ Status Session::GetExecutor(const std::vector<Output>& feeds, const std::vector<
       return Status::OK();
     }
   }
-  std::unique_ptr<Executor> ex;
+  std::unique_ptr<Runnable> ex;
   RETURN_IF_ERROR(Prepare(feeds, fetches, targets, &ex));
   std::unique_lock<std::shared_mutex> l(cache_mu_);
   auto& slot = cache_[key];
-  if (!slot) slot = std::shared_ptr<Executor>(std::move(ex));
+  if (!slot) slot = std::shared_ptr<Runnable>(std::move(ex));
   *out = slot;
   return Status::OK();
 }
 
-Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
-                        const std::vector<Node*>& targets, std::unique_ptr<Executor>* out) {
+Status Session::Prune(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
+                      const std::vector<Node*>& targets, std::vector<Node*>* out) {
   auto check = [&](const Output& o, const char* what) -> Status {
     if (!o.node) return InvalidArgument(what, " has no op");
     if (o.node->id() >= graph_->num_nodes() || graph_->node(o.node->id()) != o.node)
@@ -110,7 +100,8 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
   for (const Output& o : fetches)
     if (!fed(o)) stack.push_back(o.node);
   for (Node* n : targets) stack.push_back(n);
-  std::vector<Node*> nodes;
+  std::vector<Node*>& nodes = *out;
+  nodes.clear();
   while (!stack.empty()) {
     Node* n = stack.back();
     stack.pop_back();
@@ -123,16 +114,70 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
       if (!needed[c->id()]) stack.push_back(c);
   }
   std::sort(nodes.begin(), nodes.end(), [](Node* a, Node* b) { return a->id() < b->id(); });
+  return Status::OK();
+}
+
+void Session::LogPlacement(const std::vector<Node*>& nodes, const std::vector<Device*>& devices) const {
+  std::string log;
+  for (size_t i = 0; i < nodes.size(); ++i)
+    log += StrCat(nodes[i]->name(), ": (", nodes[i]->type(), "): ",
+                  devices[i]->name.rfind("/job:", 0) == 0 ? "" : "/job:localhost/replica:0/task:0", devices[i]->name,
+                  "\n");
+  std::fputs(log.c_str(), stderr);
+}
+
+Status Session::PrepareRemote(const std::vector<Node*>& nodes, const std::vector<Output>& feeds,
+                              const std::vector<Output>& fetches, std::unique_ptr<Runnable>* out) {
+  Master* master;
+  {
+    std::lock_guard<std::mutex> l(master_mu_);
+    if (!master_) {
+      MasterOptions mo;
+      mo.target = options_.target;
+      mo.operation_timeout_ms = options_.operation_timeout_ms;
+      mo.transport = options_.transport;
+      RETURN_IF_ERROR(Master::Create(std::move(mo), &master_));
+    }
+    master = master_.get();
+  }
+  std::vector<Device*> candidates;
+  std::vector<std::pair<std::string, Status>> unavailable;
+  PlacementOptions po;
+  po.default_device = options_.default_device;
+  po.allow_soft_placement = options_.allow_soft_placement;
+  RETURN_IF_ERROR(master->Devices(&candidates, &po.default_task, &unavailable));
+  // An op asking for a task that does not answer fails with that task's error.
+  for (Node* n : nodes) {
+    DeviceName req;
+    if (n->requested_device().empty() || !ParseDeviceName(n->requested_device(), &req).ok() || !req.has_job)
+      continue;
+    for (const auto& u : unavailable) {
+      DeviceName task;
+      if (!ParseDeviceName(u.first, &task).ok() || task.job != req.job || (req.has_task && task.task != req.task))
+        continue;
+      return Status(u.second.code() == LOOM_CODE_OK ? LOOM_CODE_UNAVAILABLE : u.second.code(),
+                    StrCat(n->DebugString(), " is placed on ", n->requested_device(), ", but ", u.first,
+                           " is unavailable: ", u.second.message()));
+    }
+  }
+  std::vector<Device*> devices;
+  RETURN_IF_ERROR(PlaceNodes(nodes, graph_->num_nodes(), candidates, po, &devices));
+  if (options_.log_device_placement) LogPlacement(nodes, devices);
+  return master->Prepare(nodes, devices, feeds, fetches, out);
+}
+
+Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
+                        const std::vector<Node*>& targets, std::unique_ptr<Runnable>* out) {
+  std::vector<Node*> nodes;
+  RETURN_IF_ERROR(Prune(feeds, fetches, targets, &nodes));
+  if (!options_.target.empty()) return PrepareRemote(nodes, feeds, fetches, out);
 
   std::vector<Device*> devices;
-  RETURN_IF_ERROR(Place(nodes, &devices));
-  if (options_.log_device_placement) {
-    std::string log;
-    for (size_t i = 0; i < nodes.size(); ++i)
-      log += StrCat(nodes[i]->name(), ": (", nodes[i]->type(), "): /job:localhost/replica:0/task:0",
-                    devices[i]->name, "\n");
-    std::fputs(log.c_str(), stderr);
-  }
+  PlacementOptions po;
+  po.default_device = options_.default_device;
+  po.allow_soft_placement = options_.allow_soft_placement;
+  RETURN_IF_ERROR(PlaceNodes(nodes, graph_->num_nodes(), Registry::Get()->devices(), po, &devices));
+  if (options_.log_device_placement) LogPlacement(nodes, devices);
   auto configure = [&](ExecutorParams* p) {
     p->pool = pool_.get();
     p->inter_op_threads = inter_op_;
@@ -148,7 +193,10 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
     p.feeds = feeds;
     p.fetches = fetches;
     configure(&p);
-    return Executor::Create(std::move(p), out);
+    std::unique_ptr<Executor> ex;
+    RETURN_IF_ERROR(Executor::Create(std::move(p), &ex));
+    *out = std::move(ex);
+    return Status::OK();
   }
   // Several devices: one partition per device, Send/Recv on the edges between.
   PartitionedParams pp;
@@ -168,106 +216,9 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
   }
   for (ExecutorParams& p : pp.parts) configure(&p);
   pp.pool = pool_.get();
-  return Executor::CreatePartitioned(std::move(pp), out);
-}
-
-namespace {
-std::string TypeAttrs(const Node* n) {
-  std::string s;
-  for (const auto& kv : n->attrs().map())
-    if (kv.second.kind() == AttrValue::kType)
-      s += StrCat(s.empty() ? "" : ", ", kv.first, "=", DataTypeName(kv.second.type()));
-  return s;
-}
-}  // namespace
-
-Status Session::Place(const std::vector<Node*>& nodes, std::vector<Device*>* out) {
-  Registry* reg = Registry::Get();
-  std::vector<Device*> all = reg->devices();  // priority order
-  if (all.empty())
-    return FailedPrecondition("no devices: no device plugin is loaded (looked in <libdir>/loom/plugins and "
-                              "$LOOM_PLUGIN_PATH; see `loom plugins`)");
-  DeviceName default_req;
-  RETURN_IF_ERROR(ParseDeviceName(options_.default_device, &default_req).WithPrefix("default device: "));
-  std::vector<Device*> placed(graph_->num_nodes(), nullptr);
-  out->clear();
-  // Nodes arrive sorted by id, which is a topological order (inputs exist before use).
-  for (Node* n : nodes) {
-    DeviceName req;
-    RETURN_IF_ERROR(ParseDeviceName(n->requested_device(), &req).WithPrefix(n->DebugString() + ": "));
-    if (!n->requested_device().empty() && default_req.has_type && !req.has_type) {
-      req.has_type = true;
-      req.type = default_req.type;
-      req.has_id = default_req.has_id;
-      req.id = default_req.id;
-    } else if (n->requested_device().empty()) {
-      req = default_req;
-    }
-    if (req.has_job && req.job != "localhost")
-      return InvalidArgument("Cannot assign a device for ", n->DebugString(), ": it requests ",
-                             n->requested_device(), " but this session runs in one process (job localhost)");
-    const bool intrinsic = IsIntrinsicOp(n->type());
-    auto has_kernel = [&](Device* d) {
-      return intrinsic || reg->FindKernel(n->type(), d->type, n->attrs()) != nullptr;
-    };
-    Device* chosen = nullptr;
-    // Ops that update a variable run where the variable lives.
-    for (int i = 0; i < n->num_inputs() && !chosen; ++i)
-      if (n->input_is_ref(i)) chosen = placed[n->input(i).node->id()];
-    if (chosen && !has_kernel(chosen))
-      return InvalidArgument("Cannot assign a device for ", n->DebugString(), ": it updates variable '",
-                             n->input(0).node->name(), "' on ", chosen->name, ", which has no kernel for ",
-                             n->type(), " with ", TypeAttrs(n));
-    if (!chosen) {
-      std::string tried;
-      for (Device* d : all) {
-        DeviceName dn;
-        dn.has_type = dn.has_id = true;
-        dn.type = d->type;
-        dn.id = d->ordinal;
-        req.has_job = req.has_replica = req.has_task = false;
-        if (!req.Matches(dn)) continue;
-        tried += StrCat(tried.empty() ? "" : ", ", d->name);
-        if (has_kernel(d)) {
-          chosen = d;
-          break;
-        }
-      }
-      if (!chosen) {
-        std::vector<std::string> types = reg->KernelDeviceTypes(n->type());
-        std::string have;
-        for (const auto& t : types) have += StrCat(have.empty() ? "" : ", ", t);
-        bool soft_ok = options_.allow_soft_placement && !n->requested_device().empty();
-        if (soft_ok) {
-          for (Device* d : all)
-            if (has_kernel(d)) {
-              chosen = d;
-              break;
-            }
-          if (chosen)
-            LogMessage(LOOM_LOG_INFO, "placement",
-                       StrCat(n->DebugString(), " requested ", n->requested_device(), "; placed on ",
-                              chosen->name, " (soft placement)"));
-        }
-        if (!chosen) {
-          if (tried.empty())
-            return InvalidArgument("Cannot assign a device for ", n->DebugString(), ": no device matches '",
-                                   n->requested_device().empty() ? options_.default_device : n->requested_device(),
-                                   "'; available devices: ", [&] {
-                                     std::string s;
-                                     for (Device* d : all) s += StrCat(s.empty() ? "" : ", ", d->name);
-                                     return s;
-                                   }());
-          return InvalidArgument("Cannot assign a device for ", n->DebugString(), ": no kernel for ",
-                                 n->type(), " with ", TypeAttrs(n), " on the devices tried (", tried,
-                                 "); device types with kernels for ", n->type(), ": ",
-                                 have.empty() ? std::string("none") : have);
-        }
-      }
-    }
-    placed[n->id()] = chosen;
-    out->push_back(chosen);
-  }
+  std::unique_ptr<Executor> ex;
+  RETURN_IF_ERROR(Executor::CreatePartitioned(std::move(pp), &ex));
+  *out = std::move(ex);
   return Status::OK();
 }
 

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "runtime/exec/executor.h"
+#include "runtime/dist/transport.h"
 
 namespace loom {
 
@@ -21,7 +22,14 @@ struct SessionOptions {
   std::string default_device;
   bool allow_soft_placement = false;
   bool log_device_placement = false;  // print each op's device when a step is prepared
+  // A server of a cluster ("zmq://host:port", "grpc://host:port"): the session
+  // is then the cluster's master (runtime/dist/master.h). Empty: in process.
+  std::string target;
+  int64_t operation_timeout_ms = 0;  // bound on every step over a cluster (0: none)
+  TransportOptions transport;         // keys for a secure cluster
 };
+
+class Master;
 
 class Session {
  public:
@@ -31,9 +39,9 @@ class Session {
   Status Run(const std::vector<Output>& feeds, const std::vector<Tensor>& feed_values,
              const std::vector<Output>& fetches, const std::vector<Node*>& targets,
              std::vector<Tensor>* fetch_values);
-  // The prepared executor for a signature (cached); thread-safe.
+  // The prepared step for a signature (cached); thread-safe.
   Status GetExecutor(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
-                     const std::vector<Node*>& targets, std::shared_ptr<Executor>* out);
+                     const std::vector<Node*>& targets, std::shared_ptr<Runnable>* out);
   // Checks feed values against the fed outputs' dtypes and inferred shapes.
   static Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values);
   // The graph and the variables, for checkpoints (runtime/io/saver.h).
@@ -42,8 +50,13 @@ class Session {
 
  private:
   Status Prepare(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
-                 const std::vector<Node*>& targets, std::unique_ptr<Executor>* out);
-  Status Place(const std::vector<Node*>& nodes, std::vector<Device*>* devices);
+                 const std::vector<Node*>& targets, std::unique_ptr<Runnable>* out);
+  // The nodes the fetches and targets need, stopping at fed outputs, by id.
+  Status Prune(const std::vector<Output>& feeds, const std::vector<Output>& fetches,
+               const std::vector<Node*>& targets, std::vector<Node*>* nodes);
+  Status PrepareRemote(const std::vector<Node*>& nodes, const std::vector<Output>& feeds,
+                       const std::vector<Output>& fetches, std::unique_ptr<Runnable>* out);
+  void LogPlacement(const std::vector<Node*>& nodes, const std::vector<Device*>& devices) const;
 
   Graph* graph_;
   SessionOptions options_;
@@ -51,7 +64,9 @@ class Session {
   std::unique_ptr<ThreadPool> pool_;
   int inter_op_ = 1, intra_op_ = 1;
   std::shared_mutex cache_mu_;
-  std::unordered_map<std::string, std::shared_ptr<Executor>> cache_;
+  std::unordered_map<std::string, std::shared_ptr<Runnable>> cache_;
+  std::mutex master_mu_;
+  std::unique_ptr<Master> master_;  // made on the first remote step
 };
 
 }  // namespace loom

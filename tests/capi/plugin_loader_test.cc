@@ -65,7 +65,17 @@ TEST(PluginLoader, FailingInitIsReportedAndOthersStillLoad) {
 
 TEST(PluginLoader, LibraryWithoutEntryPointIsRefused) {
   std::string err = Take(loom_plugin_load(PluginPath("no_init").c_str()));
-  EXPECT_NE(err.find("does not export loom_plugin_init"), std::string::npos) << err;
+  EXPECT_NE(err.find("exports neither loom_plugin_init"), std::string::npos) << err;
+}
+
+// tests/transport/bad_major_transport.c reports transport ABI 2.0.
+TEST(PluginLoader, TransportPluginOfAnotherMajorIsRefusedNamingBothVersions) {
+  const std::string path = PluginPath("bad_major_transport");
+  std::string err = Take(loom_plugin_load(path.c_str()));
+  EXPECT_NE(err.find("FAILED_PRECONDITION"), std::string::npos) << err;
+  EXPECT_NE(err.find("transport ABI 2."), std::string::npos) << err;
+  EXPECT_NE(err.find("provides ABI 1."), std::string::npos) << err;
+  EXPECT_NE(err.find(path), std::string::npos) << err;
 }
 
 TEST(PluginLoader, MissingFileIsNotFoundNamingThePath) {

@@ -171,7 +171,11 @@ TEST_F(PartitionTest, FeedsAreStubsInEachPartitionThatReadsThem) {
   for (size_t p = 0; p < 2; ++p) {
     ASSERT_EQ(pp_.parts[p].feeds.size(), 1u);
     EXPECT_EQ(pp_.feed_index[p], std::vector<int>{0});
-    EXPECT_EQ(pp_.parts[p].feeds[0].node->name(), "y");
+    // A Placeholder of the fed dtype stands for y, so the partition needs
+    // nothing outside itself (it may be sent to another task).
+    EXPECT_EQ(pp_.parts[p].feeds[0].node->name(), "_feed/y_0");
+    EXPECT_EQ(pp_.parts[p].feeds[0].node->type(), "Placeholder");
+    EXPECT_EQ(pp_.parts[p].feeds[0].node->output_dtype(0), y->output_dtype(0));
     // The stub is not run: only u or v is.
     EXPECT_EQ(pp_.parts[p].nodes.size(), 1u);
     EXPECT_EQ(pp_.parts[p].nodes[0]->input(0), pp_.parts[p].feeds[0]);

@@ -19,13 +19,15 @@ class ConfigProto(object):
 
     def __init__(self, inter_op_parallelism_threads=0, intra_op_parallelism_threads=0,
                  allow_soft_placement=False, log_device_placement=False, device_count=None,
-                 gpu_options=None, **unused):
+                 gpu_options=None, operation_timeout_in_ms=0, **unused):
         self.inter_op_parallelism_threads = inter_op_parallelism_threads
         self.intra_op_parallelism_threads = intra_op_parallelism_threads
         self.allow_soft_placement = allow_soft_placement
         self.log_device_placement = log_device_placement
         self.device_count = device_count or {}
         self.gpu_options = gpu_options
+        # A bound on every step over a cluster (DEADLINE_EXCEEDED past it); 0: none.
+        self.operation_timeout_in_ms = operation_timeout_in_ms
 
 
 class GPUOptions(object):
@@ -121,18 +123,24 @@ def _structure_key(f):
 
 class BaseSession(object):
     def __init__(self, target="", graph=None, config=None):
-        if target:
-            raise NotImplementedError("Loom's Python sessions are local; target %r is not "
-                                      "supported" % (target,))
+        # target: "" runs in this process; a server's target ("zmq://host:port",
+        # or TensorFlow's "grpc://host:port") makes this session the master of
+        # that server's cluster (loom.train.Server).
+        if target and not isinstance(target, str):
+            raise TypeError("Session target must be a string, got %r" % (type(target).__name__,))
+        self._target = target or ""
         self._graph = graph if graph is not None else get_default_graph()
         inter = intra = 0
         soft = log_placement = False
+        timeout_ms = 0
         if config is not None:
             inter = int(getattr(config, "inter_op_parallelism_threads", 0) or 0)
             intra = int(getattr(config, "intra_op_parallelism_threads", 0) or 0)
             soft = bool(getattr(config, "allow_soft_placement", False))
             log_placement = bool(getattr(config, "log_device_placement", False))
-        self._c = _C.Session(self._graph._c, inter, intra, None, soft, log_placement)
+            timeout_ms = int(getattr(config, "operation_timeout_in_ms", 0) or 0)
+        self._c = _C.Session(self._graph._c, inter, intra, None, soft, log_placement,
+                             self._target or None, max(timeout_ms, 0), None)
         self._cache = {}
         self._lock = threading.Lock()
         self._closed = False
@@ -148,7 +156,7 @@ class BaseSession(object):
 
     @property
     def sess_str(self):
-        return ""
+        return self._target
 
     def as_default(self):
         return _default_session_stack.get_controller(self)

@@ -9,6 +9,7 @@ from .framework import (GraphKeys, Tensor, attr_bool, attr_type, convert_to_tens
 from .graph_io import (Saver, latest_checkpoint, list_variables, load_variable,  # noqa: F401
                        write_graph)
 from .variables import Variable, assign_add, get_variable, group, trainable_variables
+from .server_lib import ClusterSpec, Server, replica_device_setter  # noqa: F401
 
 
 # ---------------------------------------------------------------- global step

@@ -992,12 +992,17 @@ typedef struct {
 
 static PyObject* Session_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   static char* kwlist[] = {"graph", "inter_op_threads", "intra_op_threads", "default_device",
-                           "allow_soft_placement", "log_device_placement", NULL};
+                           "allow_soft_placement", "log_device_placement", "target",
+                           "operation_timeout_ms", "transport_options", NULL};
   PyObject* graph;
   int inter = 0, intra = 0, soft = 0, log_placement = 0;
   const char* dev = NULL;
-  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iizpp", kwlist, &GraphType, &graph, &inter,
-                                   &intra, &dev, &soft, &log_placement))
+  const char* target = NULL;
+  long long timeout_ms = 0;
+  PyObject* transport = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|iizppzLO", kwlist, &GraphType, &graph, &inter,
+                                   &intra, &dev, &soft, &log_placement, &target, &timeout_ms,
+                                   &transport))
     return NULL;
   SessionObject* self = (SessionObject*)type->tp_alloc(type, 0);
   if (self == NULL) return NULL;
@@ -1007,6 +1012,28 @@ static PyObject* Session_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
   if (dev != NULL) loom_session_options_set_default_device(o, dev);
   loom_session_options_set_allow_soft_placement(o, soft);
   loom_session_options_set_log_device_placement(o, log_placement);
+  if (target != NULL) loom_session_options_set_target(o, target);
+  loom_session_options_set_operation_timeout(o, (int64_t)timeout_ms);
+  if (transport != NULL && transport != Py_None) {
+    if (!PyDict_Check(transport)) {
+      loom_session_options_free(o);
+      Py_DECREF(self);
+      PyErr_SetString(PyExc_TypeError, "transport_options must be a dict of str to str");
+      return NULL;
+    }
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(transport, &pos, &k, &v)) {
+      const char* ks = PyUnicode_AsUTF8(k);
+      const char* vs = PyUnicode_AsUTF8(v);
+      if (ks == NULL || vs == NULL) {
+        loom_session_options_free(o);
+        Py_DECREF(self);
+        return NULL;
+      }
+      loom_session_options_set_transport_option(o, ks, vs);
+    }
+  }
   loom_status* s = loom_session_new(((GraphObject*)graph)->graph, o, &self->session);
   loom_session_options_free(o);
   if (s != NULL) {
@@ -1569,6 +1596,120 @@ static PyObject* mod_checkpoint_read(PyObject* self, PyObject* args) {
   return array_from_tensor(t, 0);
 }
 
+
+/* ------------------------------------------------------------------ servers */
+
+typedef struct {
+  PyObject_HEAD
+  loom_server* server;
+} ServerObject;
+
+/* Server(cluster_json, job, task, protocol=None, transport_options=None,
+ *        insecure=False, threads=0): a task of a cluster (not yet started). */
+static PyObject* Server_new(PyTypeObject* type, PyObject* args, PyObject* kw) {
+  static char* kwlist[] = {"cluster_json", "job", "task", "protocol", "transport_options",
+                           "insecure", "threads", NULL};
+  const char *cluster, *job, *protocol = NULL;
+  int task = 0, insecure = 0, threads = 0;
+  PyObject* transport = NULL;
+  if (!PyArg_ParseTupleAndKeywords(args, kw, "ssi|zOpi", kwlist, &cluster, &job, &task, &protocol,
+                                   &transport, &insecure, &threads))
+    return NULL;
+  loom_server_options* o = loom_server_options_new();
+  loom_status* s = loom_server_options_set_cluster(o, cluster);
+  loom_server_options_set_task(o, job, task);
+  loom_server_options_set_protocol(o, protocol);
+  loom_server_options_set_insecure(o, insecure);
+  loom_server_options_set_threads(o, threads);
+  if (s == NULL && transport != NULL && transport != Py_None) {
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Check(transport) && PyDict_Next(transport, &pos, &k, &v)) {
+      const char* ks = PyUnicode_AsUTF8(k);
+      const char* vs = PyUnicode_AsUTF8(v);
+      if (ks == NULL || vs == NULL) {
+        loom_server_options_free(o);
+        return NULL;
+      }
+      loom_server_options_set_transport_option(o, ks, vs);
+    }
+  }
+  ServerObject* self = (ServerObject*)type->tp_alloc(type, 0);
+  if (self == NULL) {
+    loom_server_options_free(o);
+    return NULL;
+  }
+  if (s == NULL) s = loom_server_new(o, &self->server);
+  loom_server_options_free(o);
+  if (s != NULL) {
+    Py_DECREF(self);
+    return raise_status(s, NULL);
+  }
+  return (PyObject*)self;
+}
+
+static void Server_dealloc(ServerObject* self) {
+  if (self->server) {
+    loom_server* srv = self->server;
+    self->server = NULL;
+    Py_BEGIN_ALLOW_THREADS loom_server_free(srv);
+    Py_END_ALLOW_THREADS
+  }
+  Py_TYPE(self)->tp_free((PyObject*)self);
+}
+
+static PyObject* Server_start(ServerObject* self, PyObject* unused) {
+  loom_status* s;
+  Py_BEGIN_ALLOW_THREADS s = loom_server_start(self->server);
+  Py_END_ALLOW_THREADS
+  if (s != NULL) return raise_status(s, NULL);
+  Py_RETURN_NONE;
+}
+
+static PyObject* Server_stop(ServerObject* self, PyObject* unused) {
+  loom_server_stop(self->server);
+  Py_RETURN_NONE;
+}
+
+/* Waits for stop() (or a signal the server handles). */
+static PyObject* Server_join(ServerObject* self, PyObject* unused) {
+  Py_BEGIN_ALLOW_THREADS loom_server_join(self->server);
+  Py_END_ALLOW_THREADS
+  Py_RETURN_NONE;
+}
+
+static PyObject* Server_target(ServerObject* self, void* unused) {
+  return PyUnicode_FromString(loom_server_target(self->server));
+}
+
+static PyMethodDef Server_methods[] = {
+    {"start", (PyCFunction)Server_start, METH_NOARGS, "listen and serve"},
+    {"stop", (PyCFunction)Server_stop, METH_NOARGS, "stop serving"},
+    {"join", (PyCFunction)Server_join, METH_NOARGS, "block until stopped"},
+    {NULL, NULL, 0, NULL}};
+
+static PyGetSetDef Server_getset[] = {{"target", (getter)Server_target, NULL, "zmq://host:port", NULL},
+                                      {NULL, NULL, NULL, NULL, NULL}};
+
+static PyTypeObject ServerType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "loom._C.Server",
+    .tp_basicsize = sizeof(ServerObject),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = Server_new,
+    .tp_dealloc = (destructor)Server_dealloc,
+    .tp_methods = Server_methods,
+    .tp_getset = Server_getset,
+};
+
+static PyObject* transport_keygen(PyObject* self, PyObject* args) {
+  const char* scheme = "zmq";
+  if (!PyArg_ParseTuple(args, "|s", &scheme)) return NULL;
+  char pub[128], sec[128];
+  loom_status* s = loom_transport_keygen(scheme, pub, sizeof(pub), sec, sizeof(sec));
+  if (s != NULL) return raise_status(s, NULL);
+  return Py_BuildValue("(ss)", pub, sec);
+}
+
 static PyMethodDef module_methods[] = {
     {"checkpoint_list", mod_checkpoint_list, METH_O, "[(name, dtype, shape)] of a checkpoint"},
     {"checkpoint_read", mod_checkpoint_read, METH_VARARGS, "checkpoint_read(path, name) -> array"},
@@ -1592,6 +1733,7 @@ static PyMethodDef module_methods[] = {
     {"register_gradient", register_gradient, METH_VARARGS,
      "register_gradient(op_type, fn|None): fn(graph_address, op, grads) -> grads of inputs"},
     {"roundtrip", mod_roundtrip, METH_O, "numpy -> loom_tensor -> numpy, zero-copy"},
+    {"transport_keygen", transport_keygen, METH_VARARGS, "transport_keygen(scheme='zmq') -> (public, secret)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef loom_module = {PyModuleDef_HEAD_INIT, "_C",
@@ -1601,7 +1743,7 @@ static struct PyModuleDef loom_module = {PyModuleDef_HEAD_INIT, "_C",
 PyMODINIT_FUNC PyInit__C(void) {
   import_array();
   if (PyType_Ready(&GraphType) < 0 || PyType_Ready(&SessionType) < 0 ||
-      PyType_Ready(&CallableType) < 0)
+      PyType_Ready(&CallableType) < 0 || PyType_Ready(&ServerType) < 0)
     return NULL;
   PyObject* m = PyModule_Create(&loom_module);
   if (m == NULL) return NULL;
@@ -1611,6 +1753,8 @@ PyMODINIT_FUNC PyInit__C(void) {
   PyModule_AddObject(m, "Session", (PyObject*)&SessionType);
   Py_INCREF(&CallableType);
   PyModule_AddObject(m, "Callable", (PyObject*)&CallableType);
+  Py_INCREF(&ServerType);
+  PyModule_AddObject(m, "Server", (PyObject*)&ServerType);
   PyModule_AddStringConstant(m, "API_VERSION", LOOM_API_VERSION);
   return m;
 }

@@ -33,8 +33,8 @@ extern "C" {
 
 /* The version of this API. Bumped on every addition (minor) or break (major). */
 #define LOOM_API_VERSION_MAJOR 1
-#define LOOM_API_VERSION_MINOR 2
-#define LOOM_API_VERSION "1.2"
+#define LOOM_API_VERSION_MINOR 3
+#define LOOM_API_VERSION "1.3"
 
 /* The library's version string, e.g. "0.1.0 (api 1.0, plugin abi 1.0)".
  * Static storage; never NULL. */
@@ -283,8 +283,75 @@ LOOM_API void loom_session_free(loom_session* session);
  * returned tensor. 0: the handle is the memory's only owner, so a binding may
  * hand loom_tensor_data to its caller without copying; 1: copy it first. The
  * answer holds from the call until the handle is freed only when it is 0; ask
- * before freeing the feeds. NULL gives 0. Thread-safe. Since API 1.2. */
+ * before freeing the feeds. NULL gives 0. Thread-safe. Since API 1.3. */
 LOOM_API int loom_session_fetch_is_shared(const loom_tensor* value);
+
+/* ---------------------------------------------------------------- clusters (API 1.2)
+ *
+ * A cluster is a set of jobs ("ps", "worker") of tasks, each a server process
+ * listening on host:port (docs/distributed.md). A session whose target is any
+ * server of the cluster ("zmq://host:port"; TensorFlow's "grpc://host:port"
+ * is accepted) is the cluster's master: it places ops over every task's
+ * devices ("/job:ps/replica:0/task:0/device:CPU:0"; ops naming no job go to
+ * the target's task), partitions the graph by task and device, and runs each
+ * step on all of them. Variables on a server are shared by every session that
+ * names them. A task that dies fails the step with UNAVAILABLE naming it; the
+ * session stays usable. */
+
+/* The server to run steps on (copied); "" (default): this process only. */
+LOOM_API void loom_session_options_set_target(loom_session_options* o, const char* target);
+/* Every step over a cluster must finish within ms milliseconds, else it is
+ * aborted on every task with DEADLINE_EXCEEDED (0: no bound). */
+LOOM_API void loom_session_options_set_operation_timeout(loom_session_options* o, int64_t ms);
+/* A transport option (loom_transport.h: "server_key", "public_key",
+ * "secret_key", "heartbeat_ms", ...), copied. */
+LOOM_API void loom_session_options_set_transport_option(loom_session_options* o, const char* key,
+                                                        const char* value);
+
+typedef struct loom_server_options loom_server_options;
+typedef struct loom_server loom_server;
+
+LOOM_API loom_server_options* loom_server_options_new(void);
+LOOM_API void loom_server_options_free(loom_server_options* o);
+/* The cluster as JSON: {"ps": ["host:2222"], "worker": ["host:2223", ...]}
+ * (or {"worker": {"1": "host:2224"}}). INVALID_ARGUMENT naming the offset. */
+LOOM_API loom_status* loom_server_options_set_cluster(loom_server_options* o, const char* cluster_json);
+/* Which task of the cluster this server is (copied). */
+LOOM_API void loom_server_options_set_task(loom_server_options* o, const char* job, int task_index);
+/* Cluster and task from TensorFlow's TF_CONFIG JSON ({"cluster": {...},
+ * "task": {"type": "worker", "index": 0}}). */
+LOOM_API loom_status* loom_server_options_set_tf_config(loom_server_options* o, const char* tf_config_json);
+/* The transport scheme ("zmq"); NULL, "" or "grpc": the default. */
+LOOM_API void loom_server_options_set_protocol(loom_server_options* o, const char* protocol);
+/* A transport option (see loom_session_options_set_transport_option). */
+LOOM_API void loom_server_options_set_transport_option(loom_server_options* o, const char* key,
+                                                       const char* value);
+/* 1: listen on a non-loopback address without CURVE keys (refused otherwise). */
+LOOM_API void loom_server_options_set_insecure(loom_server_options* o, int v);
+/* 1: SIGTERM and SIGINT stop the server (for `loom serve`). */
+LOOM_API void loom_server_options_set_handle_signals(loom_server_options* o, int v);
+/* Threads running this server's steps (0: number of cores). */
+LOOM_API void loom_server_options_set_threads(loom_server_options* o, int n);
+
+/* Creates a server (not yet listening). Fails if the task is not in the
+ * cluster, no transport plugin serves the protocol, or a non-loopback
+ * address has no keys and insecure is not set. */
+LOOM_API loom_status* loom_server_new(const loom_server_options* o, loom_server** out_server);
+/* Listens and serves (a second call is a no-op). Thread-safe. */
+LOOM_API loom_status* loom_server_start(loom_server* s);
+/* Stops serving; idempotent; any thread. */
+LOOM_API void loom_server_stop(loom_server* s);
+/* Blocks until the server is stopped (by loom_server_stop or a signal). */
+LOOM_API void loom_server_join(loom_server* s);
+/* "zmq://127.0.0.1:2222" once started ("" before); borrowed, valid while s lives. */
+LOOM_API const char* loom_server_target(const loom_server* s);
+/* Stops, waits for running steps to end, frees. NULL is allowed. */
+LOOM_API void loom_server_free(loom_server* s);
+
+/* A fresh key pair for a secure transport (zmq: CURVE, Z85 text of 40
+ * characters each), written NUL-terminated into the caller's buffers. */
+LOOM_API loom_status* loom_transport_keygen(const char* scheme, char* out_public, size_t public_size,
+                                            char* out_secret, size_t secret_size);
 
 /* ---------------------------------------------------------------- devices, plugins */
 
