@@ -8,6 +8,7 @@
 #include <set>
 
 #include "proto/worker.pb.h"
+#include "runtime/dist/server.h"
 #include "runtime/dist/wire.h"
 #include "runtime/graph/graphdef.h"
 #include "runtime/partition/partition.h"
@@ -76,6 +77,7 @@ Status Master::Create(MasterOptions options, std::unique_ptr<Master>* out) {
   RETURN_IF_ERROR(ParseTarget(options.target, &scheme, &address));
   std::unique_ptr<Master> m(new Master());
   m->options_ = std::move(options);
+  AddClusterKeys(&m->options_.transport, /*server=*/false);
   char id[32];
   std::snprintf(id, sizeof(id), "master-%016llx", static_cast<unsigned long long>(RandomId()));
   m->id_ = id;

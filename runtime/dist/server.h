@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 
@@ -52,6 +53,7 @@ class Server {
   ServerOptions options_;
   std::string address_, target_;
   std::unique_ptr<Endpoint> endpoint_;
+  std::shared_mutex worker_mu_;  // requests read worker_; shutdown clears it first
   std::unique_ptr<WorkerService> worker_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -60,6 +62,11 @@ class Server {
   void* loop_ = nullptr;   // uv_loop_t*
   void* wakeup_ = nullptr; // uv_async_t*
 };
+
+// The cluster's keys into transport options: a server's key pair (given, or
+// from LOOM_CLUSTER_SECRET_KEY/LOOM_CLUSTER_PUBLIC_KEY), and server_key — the
+// cluster's public key that peers must prove — for servers and clients alike.
+void AddClusterKeys(TransportOptions* options, bool server);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);

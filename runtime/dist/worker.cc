@@ -42,7 +42,7 @@ Status ParseOutputName(const std::string& s, Graph* g, Output* out) {
 // A step's rendezvous on this task: keys whose Send ran here are met locally;
 // keys sent by another task are pulled from it (RecvTensor). An abort also
 // completes the pulls still waiting, with the abort's status.
-class RemoteRendezvous : public Rendezvous {
+class RemoteRendezvous : public Rendezvous, public std::enable_shared_from_this<RemoteRendezvous> {
  public:
   RemoteRendezvous(WorkerService* worker, uint64_t step_id) : worker_(worker), step_id_(step_id) {}
 
@@ -63,9 +63,12 @@ class RemoteRendezvous : public Rendezvous {
       }
       pulls_.push_back(pull);
     }
-    worker_->PullTensor(src_task, step_id_, key, deadline_ms_, [this, pull](const Status& s, const Tensor& t) {
-      Finish(pull, s, t);
-    });
+    // The pull may complete after the step ended (a cancelled transport call):
+    // it keeps the rendezvous alive until then.
+    worker_->PullTensor(src_task, step_id_, key, deadline_ms_,
+                        [self = shared_from_this(), pull](const Status& s, const Tensor& t) {
+                          self->Finish(pull, s, t);
+                        });
   }
   // The local half, for answering another task's pull.
   void LocalRecvAsync(const std::string& key, DoneCallback done) { Rendezvous::RecvAsync(key, std::move(done)); }
@@ -313,18 +316,20 @@ void WorkerService::RegisterGraph(loom_transport_request* request, const WireMes
   });
 }
 
-std::shared_ptr<RemoteRendezvous> WorkerService::Step(uint64_t step_id) {
+std::shared_ptr<RemoteRendezvous> WorkerService::Step(uint64_t step_id, int run) {
   std::lock_guard<std::mutex> l(mu_);
   auto it = steps_.find(step_id);
   if (it != steps_.end()) {
     it->second.last_used = std::chrono::steady_clock::now();
+    it->second.running += run;
     return it->second.rendezvous;
   }
+  if (run < 0) return nullptr;  // ended and cleaned up meanwhile
   auto r = std::make_shared<RemoteRendezvous>(this, step_id);
   auto ended = ended_.find(step_id);
   if (ended != ended_.end())
     r->StartAbort(ended->second.ok() ? Aborted("step ", step_id, " already ended on ", task_name_) : ended->second);
-  steps_[step_id] = StepEntry{r, std::chrono::steady_clock::now()};
+  steps_[step_id] = StepEntry{r, std::chrono::steady_clock::now(), run};
   return r;
 }
 
@@ -359,11 +364,12 @@ void WorkerService::RunGraph(loom_transport_request* request, const WireMessage&
     return;
   }
   Touch(rg->master);
-  std::shared_ptr<RemoteRendezvous> rendezvous = Step(req->step_id());
+  std::shared_ptr<RemoteRendezvous> rendezvous = Step(req->step_id(), +1);
   rendezvous->set_deadline_ms(req->timeout_ms());
   Detach([this, request, req, rg, rendezvous, feeds = std::move(feeds)]() mutable {
     std::vector<Tensor> fetches(rg->executor->params().fetches.size());
     Status st = rg->executor->RunStep(feeds.data(), fetches.data(), rendezvous.get(), req->step_id());
+    (void)Step(req->step_id(), -1);
     pb::RunGraphResponse resp;
     std::vector<Tensor> payloads;
     for (size_t i = 0; st.ok() && i < fetches.size(); ++i) {
@@ -486,7 +492,7 @@ void WorkerService::CollectGarbage() {
   {
     std::lock_guard<std::mutex> l(mu_);
     for (auto it = steps_.begin(); it != steps_.end();) {
-      if (now - it->second.last_used > options_.step_idle_limit) {
+      if (it->second.running == 0 && now - it->second.last_used > options_.step_idle_limit) {
         stale.push_back(it->second.rendezvous);
         it = steps_.erase(it);
       } else {

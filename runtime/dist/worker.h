@@ -62,6 +62,7 @@ class WorkerService {
   struct StepEntry {
     std::shared_ptr<RemoteRendezvous> rendezvous;
     std::chrono::steady_clock::time_point last_used;
+    int running = 0;  // partitions of the step running here: never collected while > 0
   };
 
   void GetStatus(loom_transport_request* request);
@@ -71,7 +72,9 @@ class WorkerService {
   void RecvTensor(loom_transport_request* request, const WireMessage& msg);
   void EndStep(loom_transport_request* request, const WireMessage& msg);
   Status RegisterGraphImpl(const std::string& header, std::string* handle);
-  std::shared_ptr<RemoteRendezvous> Step(uint64_t step_id);
+  // The step's rendezvous (made on first use); `run` counts a partition
+  // starting (+1) or ending (-1) here.
+  std::shared_ptr<RemoteRendezvous> Step(uint64_t step_id, int run = 0);
   // Runs fn on a thread of the step threads; the destructor waits for it.
   void Detach(std::function<void()> fn);
   class StepThreads;

@@ -7,6 +7,7 @@ import select
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -40,9 +41,9 @@ def free_ports(n):
 class Serve(object):
     """A `loom serve` process for one task; stopped by PID."""
 
-    def __init__(self, cluster, job, task):
-        self.args = [LOOM_BIN, "serve", "--cluster", cluster, "--job", job, "--task", str(task),
-                     "--heartbeat-ms", "200", "--heartbeat-timeout-ms", "1000"]
+    def __init__(self, cluster, job, task, extra=(), prefix=()):
+        self.args = list(prefix) + [LOOM_BIN, "serve", "--cluster", cluster, "--job", job, "--task", str(task),
+                     "--heartbeat-ms", "200", "--heartbeat-timeout-ms", "1000"] + list(extra)
         self.start()
 
     def start(self):
@@ -224,3 +225,204 @@ def test_a_step_past_its_operation_timeout_is_deadline_exceeded(cluster):
                 sess.run(b)
         finally:
             procs["ps"].proc.send_signal(signal.SIGCONT)
+
+
+@needs_cli
+def test_a_secure_cluster_admits_only_clients_with_its_key(monkeypatch):
+    import json
+    from loom import server_lib
+    pub, sec = server_lib.keygen()
+    other_pub, _ = server_lib.keygen()
+    assert len(pub) == 40 and len(sec) == 40 and pub != other_pub
+    spec = json.dumps({"worker": ["127.0.0.1:%d" % free_ports(1)[0]]})
+    proc = Serve(spec, "worker", 0, ["--secret-key", sec, "--public-key", pub])
+    try:
+        g = tf.Graph()
+        with g.as_default(), tf.device("/job:worker/task:0"):
+            c = tf.constant([1.0, 2.0]) * 3.0
+        for key in (None, other_pub):  # no key, the wrong key: never admitted
+            if key is None:
+                monkeypatch.delenv("LOOM_CLUSTER_PUBLIC_KEY", raising=False)
+            else:
+                monkeypatch.setenv("LOOM_CLUSTER_PUBLIC_KEY", key)
+            with tf.Session(proc.target, graph=g) as sess:
+                with pytest.raises((tf.errors.UnavailableError, tf.errors.DeadlineExceededError)):
+                    sess.run(c)
+        monkeypatch.setenv("LOOM_CLUSTER_PUBLIC_KEY", pub)
+        with tf.Session(proc.target, graph=g) as sess:
+            np.testing.assert_array_equal(sess.run(c), [3.0, 6.0])
+    finally:
+        proc.kill(signal.SIGTERM)
+
+
+@needs_cli
+def test_loom_serve_stops_gracefully_on_sigterm():
+    import json
+    spec = json.dumps({"worker": ["127.0.0.1:%d" % free_ports(1)[0]]})
+    proc = Serve(spec, "worker", 0)
+    proc.proc.send_signal(signal.SIGTERM)
+    assert proc.proc.wait(timeout=20) == 0
+    assert b"stopped" in proc.proc.stderr.read()
+
+
+@needs_cli
+def test_loom_serve_reads_tf_config_and_refuses_a_public_address_without_keys():
+    port = free_ports(1)[0]
+    env = dict(os.environ, TF_CONFIG='{"cluster": {"worker": ["192.0.2.1:%d"]}, '
+                                     '"task": {"type": "worker", "index": 0}}' % port)
+    env.pop("LOOM_CLUSTER_SECRET_KEY", None)
+    r = subprocess.run([LOOM_BIN, "serve"], env=env, capture_output=True, timeout=30)
+    assert r.returncode != 0
+    assert b"--insecure" in r.stderr and b"192.0.2.1" in r.stderr
+
+
+_CLIENT = """
+import loom as tf
+g = tf.Graph()
+with g.as_default():
+    with tf.device("/job:ps/task:0"):
+        w = tf.Variable([1.0, 2.0, 3.0], name="w")
+    with tf.device("/job:worker/task:0"):
+        y = tf.reduce_sum(w * 2.0)
+    init = tf.global_variables_initializer()
+with tf.Session(TARGET, graph=g) as sess:
+    sess.run(init)
+    print("result", sess.run(y))
+"""
+
+
+def _ip(*args):
+    return subprocess.run(["ip"] + list(args), capture_output=True, timeout=30)
+
+
+@needs_cli
+@pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces need root")
+def test_tasks_in_network_namespaces_talk_across_a_veth_with_keys_only():
+    """The ps and the worker (and its client) in network namespaces of the
+    test's own, joined by a veth pair with addresses it assigns: traffic
+    crosses a real interface, so the non-loopback rules apply."""
+    import json
+    tag = "lt%d" % (os.getpid() % 100000)
+    ns_ps, ns_w = tag + "p", tag + "w"
+    net = "10.231.%d" % (os.getpid() % 250)
+    a, b = net + ".1", net + ".2"
+    made = []
+    procs = []
+    try:
+        setup = [("netns", "add", ns_ps), ("netns", "add", ns_w),
+                 ("link", "add", tag + "a", "type", "veth", "peer", "name", tag + "b"),
+                 ("link", "set", tag + "a", "netns", ns_ps), ("link", "set", tag + "b", "netns", ns_w),
+                 ("-n", ns_ps, "addr", "add", a + "/30", "dev", tag + "a"),
+                 ("-n", ns_w, "addr", "add", b + "/30", "dev", tag + "b"),
+                 ("-n", ns_ps, "link", "set", tag + "a", "up"), ("-n", ns_w, "link", "set", tag + "b", "up"),
+                 ("-n", ns_ps, "link", "set", "lo", "up"), ("-n", ns_w, "link", "set", "lo", "up")]
+        for cmd in setup:
+            r = _ip(*cmd)
+            if cmd[:2] == ("netns", "add") and r.returncode == 0:
+                made.append(cmd[2])
+            if r.returncode != 0:
+                pytest.skip("cannot make network namespaces here: ip %s: %s" % (" ".join(cmd), r.stderr))
+        spec = json.dumps({"ps": ["%s:2222" % a], "worker": ["%s:2223" % b]})
+        env = dict(os.environ)
+        env.pop("LOOM_CLUSTER_SECRET_KEY", None)
+        env.pop("LOOM_CLUSTER_PUBLIC_KEY", None)
+        refused = subprocess.run(["ip", "netns", "exec", ns_ps, LOOM_BIN, "serve", "--cluster", spec,
+                                  "--job", "ps", "--task", "0"], env=env, capture_output=True, timeout=30)
+        assert refused.returncode != 0 and b"--insecure" in refused.stderr, refused.stderr
+        from loom import server_lib
+        pub, sec = server_lib.keygen()
+        keys = ["--secret-key", sec, "--public-key", pub]
+        procs.append(Serve(spec, "ps", 0, keys, prefix=("ip", "netns", "exec", ns_ps)))
+        procs.append(Serve(spec, "worker", 0, keys, prefix=("ip", "netns", "exec", ns_w)))
+        script = "TARGET = %r\n" % ("zmq://%s:2223" % b) + _CLIENT
+        client_env = dict(env, LOOM_CLUSTER_PUBLIC_KEY=pub)
+        r = subprocess.run(["ip", "netns", "exec", ns_w, sys.executable, "-c", script], env=client_env,
+                           capture_output=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert b"result 12.0" in r.stdout, r.stdout
+    finally:
+        for p in procs:
+            p.kill(signal.SIGTERM)
+        for ns in made:
+            _ip("netns", "del", ns)
+
+
+HAVE_FASHION = any(os.path.exists(os.path.join(d, "train-images-idx3-ubyte.gz")) or
+                   os.path.exists(os.path.join(d, "train-images-idx3-ubyte"))
+                   for d in (os.environ.get("LOOM_DATA_DIR", "/usr/share/datasets/fashion-mnist"),))
+
+
+@needs_cli
+@pytest.mark.skipif(not HAVE_FASHION, reason="Debian's dataset-fashion-mnist is not installed")
+def test_async_mlp_on_two_workers_matches_the_single_process_accuracy():
+    """The example's ps and two workers (processes), one epoch over each
+    worker's half of Fashion-MNIST: the global step is the sum of the workers'
+    steps and the test accuracy is within 1 % of one process seeing as many
+    examples (one epoch)."""
+    from loom.examples import fashion_mnist
+    ports = free_ports(3)
+    hosts = ["--ps_hosts=127.0.0.1:%d" % ports[0],
+             "--worker_hosts=127.0.0.1:%d,127.0.0.1:%d" % (ports[1], ports[2]), "--epochs=1"]
+    cmd = [sys.executable, "-m", "loom.examples.distributed_fashion_mnist"] + hosts
+    procs = [subprocess.Popen(cmd + ["--job_name=ps", "--task_index=0"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE),
+             subprocess.Popen(cmd + ["--job_name=worker", "--task_index=1"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)]
+    try:
+        chief = subprocess.run(cmd + ["--job_name=worker", "--task_index=0"], capture_output=True,
+                               timeout=300)
+        assert chief.returncode == 0, chief.stderr[-2000:]
+        out = chief.stdout.decode()
+        assert "global step: 600 (2 workers x 1 epochs x 300 steps)" in out, out
+        dist_acc = float(out.split("test accuracy:")[1].split()[0])
+        for p in procs:  # the ps stops once the chief is done; worker 1 after its epoch
+            assert p.wait(timeout=60) == 0
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    single_acc = fashion_mnist.main(["--epochs", "1"])
+    assert dist_acc > 0.80
+    assert abs(dist_acc - single_acc) < 0.01, (dist_acc, single_acc)
+
+
+@needs_cli
+def test_workers_survive_a_client_that_dies_mid_step(cluster):
+    spec, procs = cluster
+    script = """
+import loom as tf
+g = tf.Graph()
+with g.as_default():
+    with tf.device("/job:ps/task:0"):
+        w = tf.Variable([1.0, 2.0], name="w")
+    with tf.device("/job:worker/task:0"):
+        y = w * 3.0
+    init = tf.global_variables_initializer()
+with tf.Session(%r, graph=g) as sess:
+    sess.run(init)
+    print("initialised", flush=True)
+    sess.run(y)
+""" % procs["w1"].target
+    client = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert client.stdout.readline().strip() == b"initialised"
+        procs["ps"].proc.send_signal(signal.SIGSTOP)  # the client's next step hangs on the ps
+        time.sleep(0.5)
+        client.kill()
+        client.wait(timeout=10)
+    finally:
+        procs["ps"].proc.send_signal(signal.SIGCONT)
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+    for name in ("ps", "w0", "w1"):
+        assert procs[name].proc.poll() is None, name + " died with its client"
+    g = tf.Graph()
+    with g.as_default():
+        with tf.device("/job:ps/task:0"):
+            w = tf.Variable([0.0, 0.0], name="w")  # the same variable, shared by name
+        with tf.device("/job:worker/task:0"):
+            y = w * 3.0
+    with tf.Session(procs["w0"].target, graph=g) as sess:
+        np.testing.assert_array_equal(sess.run(y), [3.0, 6.0])
