@@ -1,5 +1,8 @@
-// Small helpers for black-box tests over loom.h: status checks, tensor
-// construction and reading, op building. Header-only; uses only loom.h.
+// The helpers of black-box tests over loom.h — status checks, tensor
+// construction and reading, op building (graph_util.h's BuildOp under every
+// fixture) — and the GraphTest fixture. The one layer tests build graphs with:
+// tests/ops/op_test_util.h (OpTest) and tests/autodiff/test_graph.h (Graph,
+// for numerical checks in doubles) extend it. Header-only; uses only loom.h.
 #ifndef LOOM_TESTS_TEST_UTIL_H_
 #define LOOM_TESTS_TEST_UTIL_H_
 
@@ -9,19 +12,13 @@
 #include <string>
 #include <vector>
 
+#include "graph_util.h"
 #include "loom/loom.h"
 
 namespace loomtest {
 
-// Takes a status: "" if OK, else "CODE: message".
-inline std::string Take(loom_status* s) {
-  if (!s) return "";
-  std::string out = std::string(loom_code_name(loom_status_code(s))) + ": " + loom_status_message(s);
-  loom_status_free(s);
-  return out;
-}
-#define LOOM_ASSERT_OK(expr) ASSERT_EQ(::loomtest::Take(expr), "")
-#define LOOM_EXPECT_OK(expr) EXPECT_EQ(::loomtest::Take(expr), "")
+#define LOOM_ASSERT_OK(expr) ASSERT_EQ(::loomtest::Take(expr), "") << #expr
+#define LOOM_EXPECT_OK(expr) EXPECT_EQ(::loomtest::Take(expr), "") << #expr
 
 // A tensor owned by the test.
 struct TensorPtr {
@@ -102,9 +99,7 @@ class GraphTest : public ::testing::Test {
   // Builds an op with the given inputs; returns "" or the error.
   std::string TryOp(const char* type, std::vector<loom_output> inputs, loom_op** out,
                     const char* name = nullptr) {
-    loom_op_builder* b = loom_op_builder_new(g_, type, name);
-    for (auto& in : inputs) loom_op_builder_add_input(b, in);
-    return Take(loom_op_builder_finish(b, out));
+    return BuildOp(g_, type, std::vector<In>(inputs.begin(), inputs.end()), nullptr, name, out);
   }
   loom_output Op(const char* type, std::vector<loom_output> inputs, const char* name = nullptr) {
     loom_op* op = nullptr;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loom/loom.h"
 
@@ -51,10 +52,46 @@ static int cmd_ops(void) {
   return 0;
 }
 
-/* Loads a plugin, prints what it registered, and optionally runs the
- * conformance suite binary against its device types. */
+/* The conformance runner (tools/conformance), installed next to this program
+ * at LOOM_CONFORMANCE_RUNNER_REL from its directory; $LOOM_CONFORMANCE_RUNNER
+ * overrides. Writes the path into out[n]; 0 if not found. */
+static int find_conformance_runner(char* out, size_t n) {
+  snprintf(out, n, "%s", "<prefix>/libexec/loom/loom-conformance");
+  const char* env = getenv("LOOM_CONFORMANCE_RUNNER");
+  if (env && env[0]) {
+    snprintf(out, n, "%s", env);
+    return access(out, X_OK) == 0;
+  }
+  char self[PATH_MAX];
+  ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (len <= 0) return 0;
+  self[len] = '\0';
+  char* slash = strrchr(self, '/');
+  if (slash) *slash = '\0';
+  snprintf(out, n, "%s/%s", self, LOOM_CONFORMANCE_RUNNER_REL);
+  return access(out, X_OK) == 0;
+}
+
+/* Loads a plugin, prints what it registered, and with --conformance execs the
+ * conformance runner on it: every op case of the suite for each kernel it
+ * registers, against the CPU plugin, and its device interface. */
 static int cmd_plugin_check(int argc, char** argv) {
-  const char* path = argv[2];
+  const char* path = NULL;
+  int conformance = 0;
+  for (int i = 2; i < argc; ++i) {
+    if (strcmp(argv[i], "--conformance") == 0) {
+      conformance = 1;
+    } else if (!path) {
+      path = argv[i];
+    } else {
+      fprintf(stderr, "plugin-check: unexpected argument %s\n", argv[i]);
+      return 2;
+    }
+  }
+  if (!path) {
+    fprintf(stderr, "usage: loom plugin-check [--conformance] <plugin.so>\n");
+    return 2;
+  }
   loom_status* s = loom_plugin_load(path);
   if (s) {
     fprintf(stderr, "refused: %s: %s\n", loom_code_name(loom_status_code(s)), loom_status_message(s));
@@ -75,16 +112,11 @@ static int cmd_plugin_check(int argc, char** argv) {
       printf("plugin %s version %s, built for plugin ABI %d.%d (this Loom: %s)\n", r.name, r.version,
              r.abi_major, r.abi_minor, loom_version());
   }
-  char types[1024] = "";
   printf("devices:\n");
   for (int i = 0; i < loom_device_count(); ++i) {
     const char* owner = loom_device_plugin_path(i);
     if (!owner || strcmp(owner, real) != 0) continue;
     printf("  %s\n", loom_device_name(i));
-    if (!strstr(types, loom_device_type(i)) && strlen(types) + strlen(loom_device_type(i)) + 2 < sizeof(types)) {
-      if (types[0]) strcat(types, ",");
-      strcat(types, loom_device_type(i));
-    }
   }
   printf("kernels:\n");
   int nk = 0;
@@ -101,13 +133,17 @@ static int cmd_plugin_check(int argc, char** argv) {
     nk++;
   }
   printf("%d kernels\n", nk);
-  if (argc >= 5 && strcmp(argv[3], "--conformance") == 0) {
-    /* The conformance suite finds devices by type; LOOM_PLUGIN_PATH makes it load this plugin. */
-    char cmd[8192];
-    snprintf(cmd, sizeof(cmd), "LOOM_PLUGIN_PATH='%s' LOOM_CONFORMANCE_DEVICES='%s' '%s'", real, types, argv[4]);
-    printf("running conformance: %s\n", cmd);
-    int rc = system(cmd);
-    return rc == 0 ? 0 : 1;
+  if (conformance) {
+    char runner[PATH_MAX + 64];
+    if (!find_conformance_runner(runner, sizeof(runner))) {
+      fprintf(stderr, "plugin-check: the conformance runner is missing (looked for %s)\n", runner);
+      return 2;
+    }
+    printf("\nconformance (%s):\n", runner);
+    fflush(stdout);
+    execl(runner, runner, real, (char*)NULL);
+    perror("plugin-check: exec of the conformance runner failed");
+    return 2;
   }
   return 0;
 }
@@ -122,8 +158,9 @@ static void usage(void) {
           "  plugins            list plugins found (path, version, ABI, status)\n"
           "  ops                list registered ops and the device types with kernels\n"
           "  load <plugin.so>   load a plugin and report the result\n"
-          "  plugin-check <plugin.so> [--conformance <suite-binary>]\n"
-          "                     load a plugin, list its devices and kernels, run the conformance suite\n"
+          "  plugin-check [--conformance] <plugin.so>\n"
+          "                     load a plugin, list its devices and kernels; --conformance: check its\n"
+          "                     device interface and every op case against the CPU (exit 1 on failure)\n"
           "  serve [--cluster JSON --job J --task N | TF_CONFIG] [--insecure] ...\n"
           "                     run one task of a cluster (docs/distributed.md)\n"
           "  keygen [zmq]       print a fresh CURVE key pair for secure clusters\n"

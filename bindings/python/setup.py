@@ -7,7 +7,8 @@ Where the C library comes from, in order:
      ../.. from this file) into build/cmake, with tests, benchmarks and
      examples off.
 
-The wheel carries loom/lib/libloom.so* and loom/lib/loom/plugins/*.so; the
+The wheel carries what `cmake --install` puts in a prefix: loom/lib/libloom.so*
+and loom/lib/loom/plugins/*.so (the real plugins, never test fixtures); the
 extension finds them through its rpath $ORIGIN/lib, and libloom finds its
 plugins relative to itself. `setup.py build_ext --inplace` (for running the
 tests in the tree) bundles nothing and instead records the build tree's lib/
@@ -72,9 +73,18 @@ class build_ext(_build_ext):
         self.force = True  # the library it links may have changed under it
         _build_ext.run(self)
         if not self.inplace:
-            self._bundle(libdir)
+            self._bundle(build_dir)
 
-    def _bundle(self, libdir):
+    def _bundle(self, build_dir):
+        # What `cmake --install` puts in a prefix is what users get: the
+        # library and the real plugins (test fixtures, the null template and
+        # examples stay in the build tree).
+        import tempfile
+        staging = tempfile.mkdtemp(prefix="loom-wheel-")
+        subprocess.check_call(["cmake", "--install", build_dir, "--prefix", staging],
+                              stdout=subprocess.DEVNULL)
+        libdir = next(d for d in sorted(glob.glob(os.path.join(staging, "lib*")))
+                      if glob.glob(os.path.join(d, "libloom.so*")))
         dest = os.path.join(self.build_lib, "loom", "lib")
         os.makedirs(os.path.join(dest, "loom", "plugins"), exist_ok=True)
         # One copy, under the name the extension records (the SONAME, by
@@ -87,6 +97,7 @@ class build_ext(_build_ext):
                         os.path.join(dest, soname))
         for f in glob.glob(os.path.join(libdir, "loom", "plugins", "*.so")):
             shutil.copyfile(f, os.path.join(dest, "loom", "plugins", os.path.basename(f)))
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 setup(

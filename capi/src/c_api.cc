@@ -1,6 +1,9 @@
 // The C API: conversions and status only; all behaviour lives in runtime/.
 #include "loom/loom.h"
 
+#include "loom/loom_plugin.h"
+#include "loom/loom_version.h"
+
 #include <cstddef>
 #include <cstdlib>
 #include <condition_variable>
@@ -21,7 +24,8 @@
 
 using namespace loom;  // NOLINT: this file is the boundary
 
-#define LOOM_VERSION_STRING "0.1.0"
+#define LOOM_STR_(x) #x
+#define LOOM_STR(x) LOOM_STR_(x)
 
 struct loom_op_builder {
   NodeBuilder b;
@@ -37,7 +41,8 @@ struct loom_callable {
 extern "C" {
 
 const char* loom_version(void) {
-  return LOOM_VERSION_STRING " (api " LOOM_API_VERSION ", plugin abi 1.0)";
+  return LOOM_VERSION_STRING " (api " LOOM_API_VERSION ", plugin abi " LOOM_STR(LOOM_PLUGIN_ABI_MAJOR) "." LOOM_STR(
+      LOOM_PLUGIN_ABI_MINOR) ")";
 }
 
 loom_status* loom_status_new(loom_code code, const char* msg) {
@@ -436,6 +441,13 @@ loom_status* loom_session_make_callable(loom_session* session, const loom_output
     *out = new loom_callable{session, std::move(ex), std::move(f), num_fetches};
     return nullptr;
   });
+}
+
+// Shared when another owner holds the buffer: a variable, a Const's value,
+// a feed, another fetch. A count of one cannot grow behind the caller's back:
+// only an owner can share a buffer, and the handle is then the only owner.
+int loom_session_fetch_is_shared(const loom_tensor* value) {
+  return value && value->t.buffer() && value->t.buffer().use_count() > 1 ? 1 : 0;
 }
 
 loom_status* loom_callable_run(loom_callable* c, loom_tensor* const* feed_values, loom_tensor** out_values) {

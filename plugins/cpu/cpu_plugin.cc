@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "loom/loom_version.h"
 #include "kernels_conv.h"
 
 namespace loom_cpu {
@@ -302,7 +303,7 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
   out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
   out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
   out_info->name = "cpu";
-  out_info->version = "0.1.0";
+  out_info->version = LOOM_VERSION_STRING;
   out_info->ext = nullptr;
 
   loom_device_interface dev = {};

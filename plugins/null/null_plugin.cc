@@ -28,6 +28,7 @@
 #include <cstring>
 
 #include "loom/loom_plugin.h"
+#include "loom/loom_version.h"
 
 namespace {
 
@@ -100,7 +101,7 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
   out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
   out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
   out_info->name = "null";
-  out_info->version = "0.1.0";
+  out_info->version = LOOM_VERSION_STRING;  // built with Loom; your plugin gives its own version
   out_info->ext = nullptr;
 
   // 3. The device type. Fill every field, NULL for optional functions you do

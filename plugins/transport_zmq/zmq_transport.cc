@@ -63,6 +63,7 @@
 #include <vector>
 
 #include "loom/loom_transport.h"
+#include "loom/loom_version.h"
 #include "wire.h"
 
 namespace {
@@ -1552,7 +1553,7 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_transport_init(const loom_transp
   g_host = host;
   int major = 0, minor = 0, patch = 0;
   zmq_version(&major, &minor, &patch);
-  snprintf(g_version, sizeof(g_version), "0.1.0 (libzmq %d.%d.%d)", major, minor, patch);
+  snprintf(g_version, sizeof(g_version), "%s (libzmq %d.%d.%d)", LOOM_VERSION_STRING, major, minor, patch);
   out_info->struct_size = LOOM_TRANSPORT_INFO_STRUCT_SIZE;
   out_info->abi_major = LOOM_TRANSPORT_ABI_MAJOR;
   out_info->abi_minor = LOOM_TRANSPORT_ABI_MINOR;

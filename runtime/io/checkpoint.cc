@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "loom/loom_version.h"
 #include "proto/checkpoint.pb.h"
 #include "runtime/graph/graphdef_proto.h"
 #include "runtime/io/crc32c.h"
@@ -38,7 +39,7 @@ Status WriteCheckpoint(const std::string& path, std::vector<std::pair<std::strin
       return InvalidArgument("checkpoint: variable '", tensors[i].first, "' is given twice");
 
   pb::CheckpointHeader header;
-  header.set_producer("loom 0.1.0");
+  header.set_producer("loom " LOOM_VERSION_STRING);
   uint64_t offset = 0;  // relative to the data section; fixed up below
   for (const auto& kv : tensors) {
     const Tensor& t = kv.second;

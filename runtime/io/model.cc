@@ -1,5 +1,6 @@
 #include "runtime/io/model.h"
 
+#include "loom/loom_version.h"
 #include "proto/model.pb.h"
 #include "runtime/graph/graphdef_proto.h"
 #include "runtime/io/file.h"
@@ -34,7 +35,7 @@ Status SaveModel(Session* session, const std::string& dir, const Signatures& sig
   const Graph& g = *session->graph();
   pb::ModelDef model;
   model.set_format_version(1);
-  model.set_producer("loom 0.1.0");
+  model.set_producer("loom " LOOM_VERSION_STRING);
   GraphToGraphDef(g, model.mutable_graph());
   for (const auto& sig : signatures) {  // sorted by name
     pb::ModelDef::SignatureEntry* se = model.add_signatures();

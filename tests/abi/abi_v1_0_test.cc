@@ -11,7 +11,7 @@ class AbiV10 : public GraphTest {
  protected:
   void SetUp() override {
     GraphTest::SetUp();
-    LOOM_ASSERT_OK(loom_plugin_load(LOOM_TEST_PLUGIN_DIR "/libloom_test_abi_v1_0.so"));
+    LOOM_ASSERT_OK(loom_plugin_load(LOOM_FIXTURE_PLUGIN_DIR "/libloom_fixture_abi_v1_0.so"));
   }
 };
 

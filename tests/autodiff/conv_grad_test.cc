@@ -3,7 +3,8 @@
 //
 // Conv and pooling cases run in float64 (their kernels take double): with
 // h = 1e-6 the difference quotient is good to ~1e-9, so atol = rtol = 1e-5
-// flags any wrong formula (same argument as gradient_check_test.cc). The
+// flags any wrong formula (the argument of gradient_checker.h, whose checker
+// both files use). The
 // batch-norm ops are float32-only (TensorFlow's signature), so their cases
 // use h = 1e-2 (float rounding of L ~ 1e-6 divided by 2h, plus the O(h^2)
 // truncation of a smooth function) and a 5e-3 tolerance. Each case also runs
@@ -15,110 +16,31 @@
 
 #include "fmnist.h"
 #include "nn.h"
-#include "test_graph.h"
+#include "gradient_checker.h"
 
 namespace loom_test {
 namespace {
 
-struct Input {
-  std::vector<int64_t> shape;
-  double lo = -1, hi = 1;
-  bool check = true;
-};
-
-using Build = std::function<std::vector<loom_output>(Graph&, const std::vector<loom_output>&)>;
+using Input = GradInput;  // {shape, lo = -1, hi = 1, check = true}
+using Build = GradBuildFn;
 
 struct Case {
   std::string label;
   std::vector<Input> inputs;
   Build build;
   loom_dtype dtype = LOOM_DTYPE_DOUBLE;
-  double h = 1e-6, tol = 1e-5;
+  double h = 1e-6, tol = 1e-5;  // atol = rtol = tol
 };
 
 // Returns "" or the worst mismatch. unknown_dims: placeholders of shape [-1,...].
 std::string Check(const Case& c, bool unknown_dims, uint64_t seed) {
-  Graph g;
-  Rng rng(seed);
-  std::vector<loom_output> xs;
-  std::vector<Value> vals;
-  for (const Input& in : c.inputs) {
-    std::vector<int64_t> ps = in.shape;
-    if (unknown_dims)
-      for (int64_t& d : ps) d = -1;
-    xs.push_back(g.Placeholder(c.dtype, ps));
-    Value v{in.shape, {}, c.dtype};
-    for (int64_t i = 0; i < v.size(); ++i) {
-      double x = rng.Uniform(in.lo, in.hi);
-      if (c.dtype == LOOM_DTYPE_FLOAT) x = static_cast<float>(x);
-      v.data.push_back(x);
-    }
-    vals.push_back(v);
-  }
-  std::vector<loom_output> ys = c.build(g, xs);
-  for (const loom_output& y : ys)
-    if (!y.op) return "building the graph failed";
-  auto feeds = [&](const std::vector<Value>& v) {
-    std::vector<std::pair<loom_output, Value>> f;
-    for (size_t i = 0; i < xs.size(); ++i) f.emplace_back(xs[i], v[i]);
-    return f;
-  };
-  std::vector<Value> y0;
-  std::string err = g.Run(feeds(vals), ys, &y0);
-  if (!err.empty()) return "forward: " + err;
-  std::vector<loom_output> dys;
-  std::vector<Value> ws;
-  for (const Value& y : y0) {
-    Value w{y.shape, {}, c.dtype};
-    for (int64_t i = 0; i < w.size(); ++i) w.data.push_back(rng.Uniform(0.5, 1.5));
-    ws.push_back(w);
-    dys.push_back(g.Const(w));
-  }
-  std::vector<loom_output> dxs;
-  err = g.Gradients(ys, xs, &dxs, dys);
-  if (!err.empty()) return "add_gradients: " + err;
-  std::vector<loom_output> fetch;
-  for (const loom_output& d : dxs)
-    if (d.op) fetch.push_back(d);
-  std::vector<Value> sym;
-  err = g.Run(feeds(vals), fetch, &sym);
-  if (!err.empty()) return "gradient run: " + err;
-  auto loss = [&](const std::vector<Value>& v, double* out) {
-    std::vector<Value> now;
-    std::string e = g.Run(feeds(v), ys, &now);
-    double l = 0;
-    for (size_t k = 0; e.empty() && k < now.size(); ++k)
-      for (size_t j = 0; j < now[k].data.size(); ++j) l += ws[k].data[j] * now[k].data[j];
-    *out = l;
-    return e;
-  };
-  std::string worst;
-  double worst_excess = 0;
-  size_t fetched = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const Value* s = dxs[i].op ? &sym[fetched++] : nullptr;
-    if (!c.inputs[i].check) continue;
-    if (s && s->shape != vals[i].shape) return "gradient " + std::to_string(i) + " has the wrong shape";
-    for (int64_t k = 0; k < vals[i].size(); ++k) {
-      std::vector<Value> p = vals, m = vals;
-      p[i].data[k] += c.h;
-      m[i].data[k] -= c.h;
-      double lp, lm;
-      std::string e = loss(p, &lp);
-      if (e.empty()) e = loss(m, &lm);
-      if (!e.empty()) return "perturbed run: " + e;
-      const double num = (lp - lm) / (2 * c.h), got = s ? s->data[k] : 0.0;
-      const double excess = std::fabs(got - num) - c.tol * (1 + std::fabs(num));
-      if (excess > worst_excess) {
-        worst_excess = excess;
-        std::ostringstream os;
-        os << "input " << i << " element " << k << ": symbolic " << got
-           << (s ? "" : " (none)") << ", numerical " << num;
-        worst = os.str();
-      }
-    }
-  }
-  return worst;
+  GradProblem p;
+  p.inputs = c.inputs;
+  p.build = c.build;
+  p.dtype = c.dtype;
+  p.h = c.h;
+  p.atol = p.rtol = c.tol;
+  return CheckGradients(p, unknown_dims ? GradShapes::kUnknownDims : GradShapes::kStatic, seed);
 }
 
 void RunCases(const std::vector<Case>& cs) {

@@ -1,159 +1,33 @@
 // Numerical gradient checks: every registered gradient function against
-// central differences in float64.
-//
-// For each case, the graph y = f(x1..xn) is built in DOUBLE, a fixed random
-// weight w (one per output) defines L = sum(w * y), and the symbolic dL/dxi
-// from loom_graph_add_gradients is compared with (L(x+h) - L(x-h)) / 2h for
-// every element. With h = 1e-6 in float64 the difference quotient's error is
-// ~1e-9 (truncation O(h^2 f''') plus rounding O(eps/h)), so a tolerance of
-// 1e-5 absolute + 1e-5 relative flags any wrong formula while never tripping
-// on rounding. Each case runs three times: with static shapes, with every
-// dimension unknown at graph-build time, and with unknown ranks (the
-// run-time shape paths).
+// central differences in float64 (the checker, and the argument for its
+// h = 1e-6 and 1e-5 tolerances: gradient_checker.h). Each case runs three
+// times: with static shapes, with every dimension unknown at graph-build time,
+// and with unknown ranks (the run-time shape paths).
 #include <cmath>
 #include <set>
 #include <sstream>
 
-#include "test_graph.h"
+#include "gradient_checker.h"
 
 namespace loom_test {
 namespace {
 
-struct InputSpec {
-  std::vector<int64_t> shape;
-  double lo = -2, hi = 2;
-  double min_abs = 0;         // resample values closer to 0 than this
-  std::vector<double> fixed;  // exact values instead of random ones
-  bool check = true;          // compare the gradient of this input
-};
+using InputSpec = GradInput;
+using BuildFn = GradBuildFn;
 
-using BuildFn = std::function<std::vector<loom_output>(Graph&, const std::vector<loom_output>&)>;
-
-struct GradCase {
+// A gradient function under test: the op, what is special about the case,
+// and the problem handed to the checker (gradient_checker.h).
+struct GradCase : GradProblem {
   std::string op;     // the op whose gradient function is under test
   std::string label;  // what is special about this case
-  std::vector<InputSpec> inputs;
-  BuildFn build;
-  double h = 1e-6, atol = 1e-5, rtol = 1e-5;
-  int max_mode = 2;  // also run with unknown dims (1) and unknown rank (2)
+  int max_mode = 2;   // also run with unknown dims (1) and unknown rank (2)
 };
 
-std::string ShapeStr(const std::vector<int64_t>& s) {
-  std::ostringstream os;
-  os << "[";
-  for (size_t i = 0; i < s.size(); ++i) os << (i ? "," : "") << s[i];
-  os << "]";
-  return os.str();
-}
+std::string ShapeStr(const std::vector<int64_t>& s) { return GradShapeStr(s); }
 
-// Runs one case; returns "" or a description of the worst mismatch.
 // mode 0: static shapes; 1: every dim unknown; 2: unknown rank.
 std::string CheckCase(const GradCase& c, int mode, uint64_t seed) {
-  Graph g;
-  Rng rng(seed);
-  std::vector<loom_output> xs;
-  std::vector<Value> values;
-  for (const InputSpec& in : c.inputs) {
-    std::vector<int64_t> ph_shape = in.shape;
-    if (mode == 1)
-      for (int64_t& d : ph_shape) d = -1;
-    if (mode == 2) ph_shape = {-2};
-    xs.push_back(g.Placeholder(LOOM_DTYPE_DOUBLE, ph_shape));
-    Value v{in.shape, {}, LOOM_DTYPE_DOUBLE};
-    for (int64_t i = 0; i < v.size(); ++i) {
-      double x;
-      if (!in.fixed.empty()) {
-        x = in.fixed[i % in.fixed.size()];
-      } else {
-        do x = rng.Uniform(in.lo, in.hi);
-        while (std::fabs(x) < in.min_abs);
-      }
-      v.data.push_back(x);
-    }
-    values.push_back(v);
-  }
-  std::vector<loom_output> ys = c.build(g, xs);
-  for (const loom_output& y : ys)
-    if (!y.op) return "building the graph failed";
-  // Only float outputs carry gradients.
-  std::vector<loom_output> fys;
-  for (const loom_output& y : ys)
-    if (loom_op_output_dtype(y.op, y.index) == LOOM_DTYPE_DOUBLE) fys.push_back(y);
-  if (fys.empty()) return "the case has no float64 output";
-
-  auto feeds = [&](const std::vector<Value>& vals) {
-    std::vector<std::pair<loom_output, Value>> f;
-    for (size_t i = 0; i < xs.size(); ++i) f.emplace_back(xs[i], vals[i]);
-    return f;
-  };
-  std::vector<Value> y0;
-  std::string err = g.Run(feeds(values), fys, &y0);
-  if (!err.empty()) return "forward run: " + err;
-
-  // Random weights for each output: the dys.
-  std::vector<loom_output> dys;
-  std::vector<Value> weights;
-  for (const Value& y : y0) {
-    Value w{y.shape, {}, LOOM_DTYPE_DOUBLE};
-    for (int64_t i = 0; i < w.size(); ++i) w.data.push_back(rng.Uniform(0.5, 1.5));
-    weights.push_back(w);
-    dys.push_back(g.Const(w));
-  }
-  std::vector<loom_output> dxs;
-  err = g.Gradients(fys, xs, &dxs, dys);
-  if (!err.empty()) return "add_gradients: " + err;
-
-  std::vector<loom_output> fetch;
-  for (const loom_output& d : dxs)
-    if (d.op) fetch.push_back(d);
-  std::vector<Value> sym;
-  err = g.Run(feeds(values), fetch, &sym);
-  if (!err.empty()) return "gradient run: " + err;
-
-  auto loss = [&](const std::vector<Value>& vals, double* out) -> std::string {
-    std::vector<Value> ys_now;
-    std::string e = g.Run(feeds(vals), fys, &ys_now);
-    if (!e.empty()) return e;
-    double l = 0;
-    for (size_t k = 0; k < ys_now.size(); ++k)
-      for (size_t j = 0; j < ys_now[k].data.size(); ++j)
-        l += weights[k].data[j] * ys_now[k].data[j];
-    *out = l;
-    return "";
-  };
-
-  std::string worst;
-  double worst_excess = 0;
-  size_t fetched = 0;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    const Value* s = dxs[i].op ? &sym[fetched++] : nullptr;
-    if (!c.inputs[i].check) continue;
-    if (s && s->shape != values[i].shape)
-      return "gradient of input " + std::to_string(i) + " has shape " + ShapeStr(s->shape) +
-             ", expected " + ShapeStr(values[i].shape);
-    for (int64_t k = 0; k < values[i].size(); ++k) {
-      std::vector<Value> plus = values, minus = values;
-      plus[i].data[k] += c.h;
-      minus[i].data[k] -= c.h;
-      double lp = 0, lm = 0;
-      std::string e = loss(plus, &lp);
-      if (e.empty()) e = loss(minus, &lm);
-      if (!e.empty()) return "perturbed run: " + e;
-      const double num = (lp - lm) / (2 * c.h);
-      const double got = s ? s->data[k] : 0.0;
-      const double excess = std::fabs(got - num) - (c.atol + c.rtol * std::fabs(num));
-      if (excess > worst_excess) {
-        worst_excess = excess;
-        std::ostringstream os;
-        os.precision(10);
-        os << "input " << i << " (shape " << ShapeStr(values[i].shape) << "), element " << k
-           << " (x=" << values[i].data[k] << "): symbolic " << got
-           << (s ? "" : " (no gradient returned)") << ", numerical " << num;
-        worst = os.str();
-      }
-    }
-  }
-  return worst;
+  return CheckGradients(c, static_cast<GradShapes>(mode), seed);
 }
 
 // ---------------------------------------------------------------- case builders

@@ -1,6 +1,7 @@
-// A small C++ convenience over loom.h for the autodiff tests: build ops in one
-// line, run a session and read results as doubles. Only loom.h is used, so
-// the tests exercise the public C API exactly as applications do.
+// The autodiff tests' Graph, on the tests' helper layer (test_util.h): build
+// ops in one line (BuildOp), run a session and read results as doubles — what
+// numerical gradient checks need. Only loom.h is used, so the tests exercise
+// the public C API exactly as applications do.
 #ifndef LOOM_TESTS_AUTODIFF_TEST_GRAPH_H_
 #define LOOM_TESTS_AUTODIFF_TEST_GRAPH_H_
 
@@ -12,26 +13,12 @@
 #include <vector>
 
 #include "loom/loom.h"
+#include "test_util.h"
 
 namespace loom_test {
 
-// Turns a loom_status into a message and frees it; "" for OK.
-inline std::string TakeMessage(loom_status* s) {
-  if (!s) return "";
-  std::string m = std::string(loom_code_name(loom_status_code(s))) + ": " + loom_status_message(s);
-  loom_status_free(s);
-  return m;
-}
-#define LOOM_ASSERT_OK(expr)                                  \
-  do {                                                        \
-    std::string _m = ::loom_test::TakeMessage(expr);          \
-    ASSERT_TRUE(_m.empty()) << #expr << " failed: " << _m;    \
-  } while (0)
-#define LOOM_EXPECT_OK(expr)                                  \
-  do {                                                        \
-    std::string _m = ::loom_test::TakeMessage(expr);          \
-    EXPECT_TRUE(_m.empty()) << #expr << " failed: " << _m;    \
-  } while (0)
+using loomtest::In;
+using AttrSetter = loomtest::AttrFn;
 
 // A host tensor of doubles plus its shape, converted to/from any float or int dtype.
 struct Value {
@@ -49,7 +36,7 @@ inline loom_tensor* MakeTensor(const Value& v) {
   loom_tensor* t = nullptr;
   loom_status* s = loom_tensor_new(v.dtype, v.shape.data(), static_cast<int>(v.shape.size()), &t);
   if (s) {
-    ADD_FAILURE() << TakeMessage(s);
+    ADD_FAILURE() << loomtest::Take(s);
     return nullptr;
   }
   void* p = loom_tensor_data(t);
@@ -86,15 +73,6 @@ inline Value ReadTensor(const loom_tensor* t) {
   return v;
 }
 
-// One input slot: a tensor or a list of tensors.
-struct In {
-  In(loom_output o) : outs{o} {}  // NOLINT
-  In(std::vector<loom_output> l) : outs(std::move(l)), list(true) {}  // NOLINT
-  std::vector<loom_output> outs;
-  bool list = false;
-};
-using AttrSetter = std::function<void(loom_op_builder*)>;
-
 class Graph {
  public:
   Graph() : g_(loom_graph_new()) {}
@@ -109,17 +87,8 @@ class Graph {
   // Adds an op; on failure records a test failure and returns {NULL, 0}s.
   std::vector<loom_output> OpN(const std::string& type, const std::vector<In>& inputs,
                                const AttrSetter& attrs = nullptr, const char* name = nullptr) {
-    loom_op_builder* b = loom_op_builder_new(g_, type.c_str(), name);
-    for (const In& in : inputs) {
-      if (in.list) {
-        loom_op_builder_add_input_list(b, in.outs.data(), static_cast<int>(in.outs.size()));
-      } else {
-        loom_op_builder_add_input(b, in.outs[0]);
-      }
-    }
-    if (attrs) attrs(b);
     loom_op* op = nullptr;
-    std::string m = TakeMessage(loom_op_builder_finish(b, &op));
+    std::string m = loomtest::BuildOp(g_, type.c_str(), inputs, attrs, name, &op);
     if (!m.empty()) {
       ADD_FAILURE() << "adding " << type << ": " << m;
       return std::vector<loom_output>(1, loom_output{nullptr, 0});
@@ -166,7 +135,7 @@ class Graph {
                         std::vector<loom_output>* dxs, const std::vector<loom_output>& dys = {},
                         const char* prefix = nullptr) {
     dxs->assign(xs.size(), loom_output{nullptr, 0});
-    return TakeMessage(loom_graph_add_gradients(
+    return loomtest::Take(loom_graph_add_gradients(
         g_, prefix, ys.data(), static_cast<int>(ys.size()), xs.data(),
         static_cast<int>(xs.size()), dys.empty() ? nullptr : dys.data(), dxs->data()));
   }
@@ -179,7 +148,7 @@ class Graph {
     if (!sess_) {
       loom_session_options* o = loom_session_options_new();
       loom_session_options_set_intra_op_threads(o, 1);
-      std::string m = TakeMessage(loom_session_new(g_, o, &sess_));
+      std::string m = loomtest::Take(loom_session_new(g_, o, &sess_));
       loom_session_options_free(o);
       if (!m.empty()) return m;
     }
@@ -190,7 +159,7 @@ class Graph {
       feed_values.push_back(MakeTensor(f.second));
     }
     std::vector<loom_tensor*> results(fetches.size(), nullptr);
-    std::string m = TakeMessage(loom_session_run(
+    std::string m = loomtest::Take(loom_session_run(
         sess_, feed_outs.data(), feed_values.data(), static_cast<int>(feeds.size()),
         fetches.data(), static_cast<int>(fetches.size()), targets.data(),
         static_cast<int>(targets.size()), results.data()));

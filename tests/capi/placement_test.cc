@@ -16,7 +16,7 @@ class Placement : public GraphTest {
  protected:
   void SetUp() override {
     GraphTest::SetUp();
-    LOOM_ASSERT_OK(loom_plugin_load(LOOM_TEST_PLUGIN_DIR "/libloom_test_fake_device.so"));
+    LOOM_ASSERT_OK(loom_plugin_load(LOOM_FIXTURE_PLUGIN_DIR "/libloom_fixture_fake_device.so"));
   }
   loom_output On(const char* device, const char* type, std::vector<loom_output> in, const char* name = nullptr) {
     loom_op_builder* b = loom_op_builder_new(g_, type, name);

@@ -12,7 +12,7 @@ using loomtest::TensorPtr;
 namespace {
 
 std::string PluginPath(const std::string& name) {
-  return std::string(LOOM_TEST_PLUGIN_DIR) + "/libloom_test_" + name + ".so";
+  return std::string(LOOM_FIXTURE_PLUGIN_DIR) + "/libloom_fixture_" + name + ".so";
 }
 
 loom_plugin_record Record(const std::string& path_suffix) {
@@ -34,8 +34,8 @@ TEST(PluginLoader, WrongMajorIsRefusedWithBothVersionsAndThePath) {
   EXPECT_NE(err.find("FAILED_PRECONDITION"), std::string::npos) << err;
   EXPECT_NE(err.find("99.3"), std::string::npos) << err;
   EXPECT_NE(err.find("ABI 1.0"), std::string::npos) << err;
-  EXPECT_NE(err.find("libloom_test_bad_major.so"), std::string::npos) << err;
-  loom_plugin_record r = Record("libloom_test_bad_major.so");
+  EXPECT_NE(err.find("libloom_fixture_bad_major.so"), std::string::npos) << err;
+  loom_plugin_record r = Record("libloom_fixture_bad_major.so");
   EXPECT_EQ(r.loaded, 0);
   EXPECT_EQ(r.abi_major, 99);
 }
@@ -43,7 +43,7 @@ TEST(PluginLoader, WrongMajorIsRefusedWithBothVersionsAndThePath) {
 TEST(PluginLoader, MissingRequiredFunctionIsRefusedByName) {
   std::string err = Take(loom_plugin_load(PluginPath("missing_compute").c_str()));
   EXPECT_NE(err.find("lacks required function 'compute'"), std::string::npos) << err;
-  EXPECT_NE(err.find("libloom_test_missing_compute.so"), std::string::npos) << err;
+  EXPECT_NE(err.find("libloom_fixture_missing_compute.so"), std::string::npos) << err;
 }
 
 TEST(PluginLoader, MissingDeallocateIsRefusedByName) {
@@ -58,7 +58,7 @@ TEST(PluginLoader, FailingInitIsReportedAndOthersStillLoad) {
   EXPECT_NE(err.find("UNAVAILABLE"), std::string::npos) << err;
   EXPECT_NE(err.find("no accelerator found"), std::string::npos) << err;
   EXPECT_EQ(Take(loom_plugin_load(PluginPath("old_minor").c_str())), "");
-  loom_plugin_record r = Record("libloom_test_init_fails.so");
+  loom_plugin_record r = Record("libloom_fixture_init_fails.so");
   EXPECT_EQ(r.loaded, 0);
   EXPECT_NE(std::string(r.error).find("no accelerator"), std::string::npos);
 }
@@ -113,7 +113,7 @@ TEST_F(OlderMinor, PluginBuiltForOlderStructsLoadsAndRuns) {
   EXPECT_EQ(dims[0], 3);
   auto t = Eval({op, 0});
   EXPECT_EQ(t.values<float>(), (std::vector<float>{2, 4, -8}));
-  loom_plugin_record r = Record("libloom_test_old_minor.so");
+  loom_plugin_record r = Record("libloom_fixture_old_minor.so");
   EXPECT_EQ(r.loaded, 1);
   EXPECT_STREQ(r.name, "old_minor");
 }
@@ -130,7 +130,7 @@ TEST_F(OlderMinor, AKernelForAnUnknownOpIsSkippedNotTheWholePlugin) {
   loom_op* op = nullptr;
   LOOM_ASSERT_OK(loom_op_builder_finish(b, &op));
   EXPECT_EQ(Eval({op, 0}).values<float>(), (std::vector<float>{-1, 3}));
-  EXPECT_EQ(Record("libloom_test_future_op.so").loaded, 1);
+  EXPECT_EQ(Record("libloom_fixture_future_op.so").loaded, 1);
 }
 
 TEST(PluginLoader, EmptyPathIsInvalidArgument) {

@@ -111,6 +111,31 @@ TEST_F(SessionRun, VariablesKeepValuesAcrossRuns) {
   EXPECT_EQ(Eval(read).values<float>(), (std::vector<float>{9, 9}));
 }
 
+// Bindings wrap a fetched value without copying only when the core says its
+// memory is the handle's alone (loom_session_fetch_is_shared).
+TEST_F(SessionRun, FetchIsSharedOnlyWhileSomethingElseHoldsTheMemory) {
+  loom_output v = Variable("w", LOOM_DTYPE_FLOAT, {2});
+  loom_output assign = Op("Assign", {v, Const<float>({2}, {1, 2})}, "w/Assign");
+  loom_output read = Op("Identity", {v}, "w/read");
+  loom_output sum = Op("Add", {read, Const<float>({2}, {10, 20})});
+  loom_output x = Placeholder(LOOM_DTYPE_FLOAT, {2}, "x");
+  loom_output fed_view = Op("Identity", {x});
+  std::vector<TensorPtr> out;
+  ASSERT_EQ(Run({}, &out, {}, {}, {assign.op}), "");
+  TensorPtr feed = MakeTensor<float>({2}, {3, 4});
+  ASSERT_EQ(Run({sum, fed_view}, &out, {x}, {feed.get()}), "");
+  EXPECT_EQ(out[0].values<float>(), (std::vector<float>{11, 22}));
+  EXPECT_EQ(loom_session_fetch_is_shared(out[0].get()), 0);  // a fresh result
+  EXPECT_EQ(out[1].values<float>(), (std::vector<float>{3, 4}));
+  EXPECT_EQ(loom_session_fetch_is_shared(out[1].get()), 1);  // the feed's memory
+  feed = TensorPtr();
+  EXPECT_EQ(loom_session_fetch_is_shared(out[1].get()), 0);  // the feed is gone
+  // The same value fetched twice: two handles on one buffer.
+  ASSERT_EQ(Run({sum, sum}, &out), "");
+  EXPECT_EQ(loom_session_fetch_is_shared(out[0].get()), 1);
+  EXPECT_EQ(loom_session_fetch_is_shared(nullptr), 0);
+}
+
 TEST_F(SessionRun, ReadingAnUninitializedVariableIsFailedPrecondition) {
   loom_output v = Variable("weights", LOOM_DTYPE_FLOAT, {3});
   loom_output read = Op("Identity", {v}, "weights/read");

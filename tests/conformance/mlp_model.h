@@ -24,16 +24,12 @@
 #include <string>
 #include <vector>
 
+#include "../graph_util.h"
 #include "loom/loom.h"
 
 namespace mlp {
 
-inline std::string Take(loom_status* s) {
-  if (!s) return "";
-  std::string out = std::string(loom_code_name(loom_status_code(s))) + ": " + loom_status_message(s);
-  loom_status_free(s);
-  return out;
-}
+using loomtest::Take;
 
 // Deterministic uniform [0, 1) numbers.
 struct Lcg {
@@ -151,10 +147,15 @@ class Model {
     std::string err;
     loom_output Op(const char* type, std::vector<loom_output> in, const char* name = nullptr,
                    const char* device = nullptr) {
-      loom_op_builder* b = loom_op_builder_new(g, type, name);
-      for (auto& i : in) loom_op_builder_add_input(b, i);
-      if (device) loom_op_builder_set_device(b, device);
-      return Finish(b, type);
+      loom_op* op = nullptr;
+      std::string e = loomtest::BuildOp(
+          g, type, std::vector<loomtest::In>(in.begin(), in.end()),
+          [device](loom_op_builder* b) {
+            if (device) loom_op_builder_set_device(b, device);
+          },
+          name, &op);
+      if (!e.empty() && err.empty()) err = std::string(type) + ": " + e;
+      return {op, 0};
     }
     loom_output Finish(loom_op_builder* b, const char* what) {
       loom_op* op = nullptr;

@@ -19,16 +19,12 @@
 #include <thread>
 #include <vector>
 
+#include "graph_util.h"
 #include "loom/loom.h"
 
 namespace {
 
-std::string Take(loom_status* s) {
-  if (!s) return "";
-  std::string out = std::string(loom_code_name(loom_status_code(s))) + ": " + loom_status_message(s);
-  loom_status_free(s);
-  return out;
-}
+using loomtest::Take;
 
 bool HasOpenCl() {
   for (int i = 0; i < loom_device_count(); ++i)

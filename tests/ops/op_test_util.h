@@ -28,36 +28,12 @@ inline TensorPtr MakeTensor<bool>(const std::vector<int64_t>& dims, const std::v
   return TensorPtr(t);
 }
 
-// One input slot of an op: a single tensor or a list (N * T).
-struct In {
-  std::vector<loom_output> outs;
-  bool is_list = false;
-  In(loom_output o) : outs{o} {}  // NOLINT: implicit on purpose
-  static In List(std::vector<loom_output> l) {
-    In in(loom_output{nullptr, 0});
-    in.outs = std::move(l);
-    in.is_list = true;
-    return in;
-  }
-};
-
-using AttrFn = std::function<void(loom_op_builder*)>;
-
 class OpTest : public GraphTest {
  protected:
   // Builds `type` with the inputs and attrs; "" or the error.
   std::string TryBuild(const char* type, const std::vector<In>& inputs, const AttrFn& attrs,
                        loom_op** out, const char* name = nullptr) {
-    loom_op_builder* b = loom_op_builder_new(g_, type, name);
-    for (const In& in : inputs) {
-      if (in.is_list) {
-        loom_op_builder_add_input_list(b, in.outs.data(), static_cast<int>(in.outs.size()));
-      } else {
-        loom_op_builder_add_input(b, in.outs[0]);
-      }
-    }
-    if (attrs) attrs(b);
-    return Take(loom_op_builder_finish(b, out));
+    return BuildOp(g_, type, inputs, attrs, name, out);
   }
   loom_op* Build(const char* type, const std::vector<In>& inputs, const AttrFn& attrs = {},
                  const char* name = nullptr) {

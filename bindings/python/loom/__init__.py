@@ -21,10 +21,10 @@ from .framework import (Dimension, Graph, GraphKeys, Operation, Tensor, TensorSh
                         set_random_seed)
 from .array_ops import (broadcast_to, cast, concat, constant, expand_dims, fill, gather,
                         identity, newaxis, one_hot, ones, ones_like, pack, placeholder,
-                        placeholder_with_default, random_normal, random_uniform, range, rank,  # noqa: A004
+                        placeholder_with_default, range, rank,  # noqa: A004
                         reshape, shape, size, slice, split, squeeze, stack, stop_gradient,  # noqa: A004
                         strided_slice, tile, to_double, to_float, to_int32, to_int64, transpose,
-                        truncated_normal, unpack, unstack, where, where_v2, zeros, zeros_like,
+                        unpack, unstack, where, where_v2, zeros, zeros_like,
                         pad, unsorted_segment_sum, dynamic_stitch, invert_permutation)
 from .math_ops import (abs, accumulate_n, add, add_n, arg_max, arg_min, argmax, argmin, ceil,  # noqa: A004
                        cos, count_nonzero, cumsum, div, div_no_nan, divide, equal, exp, floor,
@@ -35,6 +35,7 @@ from .math_ops import (abs, accumulate_n, add, add_n, arg_max, arg_min, argmax, 
                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, scalar_mul, sigmoid,  # noqa: A004
                        sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv,
                        clip_by_value, clip_by_norm, clip_by_global_norm, global_norm, norm)
+from .random_ops import random_normal, random_uniform, truncated_normal
 from .variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign, assign_add,
                         assign_sub, constant_initializer, get_variable, get_variable_scope,
                         glorot_normal_initializer, glorot_uniform_initializer,
@@ -90,7 +91,9 @@ math = _types.SimpleNamespace(
 compat = _types.SimpleNamespace()
 compat.v1 = __import__(__name__)
 
-__version__ = "0.1.0"
+# The release version comes from the C library (one copy: CMake's
+# project(VERSION)); pyproject.toml's is checked against it by tests/test_version.py.
+__version__ = _C.version().split(" ")[0]
 VERSION = __version__
 
 

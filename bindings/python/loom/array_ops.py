@@ -1,4 +1,4 @@
-"""Constants, placeholders, shape and array manipulation, random numbers."""
+"""Constants, placeholders, shape and array manipulation (random numbers: random_ops)."""
 import builtins
 import numbers
 
@@ -7,7 +7,7 @@ import numpy as np
 from . import dtypes as _dtypes
 from .framework import (Tensor, TensorShape, as_shape, attr_int, attr_ints,
                         attr_shape, attr_tensor, attr_type, convert_to_tensor, get_default_graph,
-                        get_seed, make_op, make_op1, name_scope)
+                        make_op, make_op1, name_scope, register_tensor_conversion_function)
 
 _MAX_SMALL_CONST = 1000
 
@@ -278,6 +278,30 @@ def _autopack(value, dtype=None, name="packed"):
     return stack([convert_to_tensor(e, dtype=dt) for e in elems], name=name)
 
 
+def _contains_tensor(value):
+    for v in value:
+        if isinstance(v, Tensor) or hasattr(v, "_as_tensor"):
+            return True
+        if isinstance(v, (list, tuple)) and _contains_tensor(v):
+            return True
+    return False
+
+
+def _autopacking_conversion_function(value, dtype=None, name=None, as_ref=False):
+    if not _contains_tensor(value):
+        return NotImplemented
+    return _autopack(value, dtype=dtype, name=name or "packed")
+
+
+def _constant_tensor_conversion_function(value, dtype=None, name=None, as_ref=False):
+    return constant(value, dtype=dtype, name=name or "Const")
+
+
+# As TensorFlow: lists holding Tensors are stacked; any other value is a Const.
+register_tensor_conversion_function((list, tuple), _autopacking_conversion_function, 99)
+register_tensor_conversion_function(object, _constant_tensor_conversion_function, 200)
+
+
 def unstack(value, num=None, axis=0, name="unstack"):
     value = convert_to_tensor(value)
     if num is None:
@@ -517,52 +541,6 @@ def to_int32(x, name="ToInt32"):
 
 def to_int64(x, name="ToInt64"):
     return cast(x, _dtypes.int64, name=name)
-
-
-# ---------------------------------------------------------------- random
-
-
-def _random(op_type, shape, dtype, seed, name):
-    dtype = _dtypes.as_dtype(dtype)
-    s = _shape_tensor(shape)
-    seed1, seed2 = get_seed(seed)
-    return make_op1(op_type, [s],
-                    [attr_int("seed", seed1 or 0), attr_int("seed2", seed2 or 0),
-                     attr_type("dtype", dtype), attr_type("T", s.dtype)], name=name or op_type)
-
-
-def random_normal(shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, seed=None, name=None):
-    with name_scope(name, "random_normal", [shape, mean, stddev]):
-        mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
-        std_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = _random("RandomStandardNormal", shape, dtype, seed, None)
-        from . import math_ops
-        return math_ops.add(math_ops.multiply(rnd, std_t, name="mul"), mean_t, name="add")
-
-
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=_dtypes.float32, seed=None, name=None):
-    with name_scope(name, "truncated_normal", [shape, mean, stddev]):
-        mean_t = convert_to_tensor(mean, dtype=dtype, name="mean")
-        std_t = convert_to_tensor(stddev, dtype=dtype, name="stddev")
-        rnd = _random("TruncatedNormal", shape, dtype, seed, None)
-        from . import math_ops
-        return math_ops.add(math_ops.multiply(rnd, std_t, name="mul"), mean_t, name="add")
-
-
-def random_uniform(shape, minval=0, maxval=None, dtype=_dtypes.float32, seed=None, name=None):
-    dtype = _dtypes.as_dtype(dtype)
-    if not dtype.is_floating:
-        raise NotImplementedError("random_uniform supports floating dtypes only (RandomUniformInt "
-                                  "is not in Loom's op set)")
-    if maxval is None:
-        maxval = 1
-    with name_scope(name, "random_uniform", [shape, minval, maxval]):
-        lo = convert_to_tensor(minval, dtype=dtype, name="min")
-        hi = convert_to_tensor(maxval, dtype=dtype, name="max")
-        rnd = _random("RandomUniform", shape, dtype, seed, None)
-        from . import math_ops
-        return math_ops.add(math_ops.multiply(rnd, math_ops.subtract(hi, lo, name="sub"),
-                                              name="mul"), lo, name="add")
 
 
 newaxis = None

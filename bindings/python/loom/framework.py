@@ -915,47 +915,50 @@ def get_seed(op_seed):
 
 # ---------------------------------------------------------------- conversion
 
-_tensor_conversion_funcs = []  # (type, fn(value, dtype, name, as_ref))
+# (priority, registration order, base type, fn), lowest priority first. The
+# modules that make tensors register how: array_ops (lists holding Tensors are
+# stacked at 99; anything else becomes a Const at 200), variables (a Variable
+# gives its value, or its ref with as_ref). So this module imports none of them.
+_tensor_conversion_funcs = []
 
 
 def register_tensor_conversion_function(base_type, conversion_func, priority=100):
-    _tensor_conversion_funcs.append((base_type, conversion_func))
+    """TensorFlow's: conversion_func(value, dtype=None, name=None, as_ref=False)
+    returns a Tensor for values of base_type (a type or tuple of types), or
+    NotImplemented to let the next function try; lower priorities try first."""
+    _tensor_conversion_funcs.append(
+        (priority, len(_tensor_conversion_funcs), base_type, conversion_func))
+    _tensor_conversion_funcs.sort(key=lambda e: e[:2])
 
 
 def convert_to_tensor(value, dtype=None, name=None, preferred_dtype=None, as_ref=False):
-    """Tensors pass through (dtype checked); Variables give their value (or
-    their ref with as_ref); everything else becomes a Const (lists holding
-    Tensors are stacked)."""
+    """Tensors pass through (dtype checked); other values go to the
+    registered conversion functions (register_tensor_conversion_function), the
+    lowest priority first; with preferred_dtype (and no dtype) each is tried
+    with that dtype first."""
     if isinstance(value, Tensor):
         if dtype is not None and _dtypes.as_dtype(dtype) != value.dtype:
             raise ValueError("Tensor conversion requested dtype %s for Tensor with dtype %s: %r"
                              % (_dtypes.as_dtype(dtype).name, value.dtype.name, value))
         return value
-    for base_type, fn in _tensor_conversion_funcs:
-        if isinstance(value, base_type):
-            return fn(value, dtype=dtype, name=name, as_ref=as_ref)
     if isinstance(value, Operation):
         raise TypeError("Can't convert Operation '%s' to Tensor (target dtype=%s, name=%s, "
                         "as_ref=%s)" % (value.name, dtype, name, as_ref))
-    if isinstance(value, (list, tuple)) and _contains_tensor(value):
-        from . import array_ops
-        return array_ops._autopack(value, dtype=dtype, name=name or "packed")
-    from . import array_ops
-    if dtype is None and preferred_dtype is not None:
-        try:
-            return array_ops.constant(value, dtype=preferred_dtype, name=name or "Const")
-        except (TypeError, ValueError):
-            pass
-    return array_ops.constant(value, dtype=dtype, name=name or "Const")
-
-
-def _contains_tensor(value):
-    for v in value:
-        if isinstance(v, Tensor) or hasattr(v, "_as_tensor"):
-            return True
-        if isinstance(v, (list, tuple)) and _contains_tensor(v):
-            return True
-    return False
+    for _, _, base_type, fn in _tensor_conversion_funcs:
+        if not isinstance(value, base_type):
+            continue
+        if dtype is None and preferred_dtype is not None:
+            try:
+                ret = fn(value, dtype=preferred_dtype, name=name, as_ref=as_ref)
+            except (TypeError, ValueError):
+                ret = NotImplemented
+            if ret is not NotImplemented:
+                return ret
+        ret = fn(value, dtype=dtype, name=name, as_ref=as_ref)
+        if ret is not NotImplemented:
+            return ret
+    raise TypeError("Cannot convert %r of type %s to a Tensor: no conversion function is "
+                    "registered for it" % (value, type(value).__name__))
 
 
 def convert_n_to_tensor(values, dtype=None, name=None):

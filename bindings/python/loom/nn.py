@@ -2,6 +2,7 @@
 from . import array_ops
 from . import dtypes as _dtypes
 from . import math_ops
+from . import random_ops
 from .framework import Tensor, attr_string, attr_type, convert_to_tensor, make_op, make_op1, name_scope
 
 
@@ -161,7 +162,7 @@ def dropout(x, keep_prob=None, noise_shape=None, seed=None, name=None, rate=None
             return x
         kp = convert_to_tensor(keep_prob, dtype=x.dtype, name="keep_prob")
         ns = array_ops.shape(x) if noise_shape is None else noise_shape
-        random_tensor = kp + array_ops.random_uniform(ns, seed=seed, dtype=x.dtype)
+        random_tensor = kp + random_ops.random_uniform(ns, seed=seed, dtype=x.dtype)
         binary = math_ops.floor(random_tensor)
         return math_ops.multiply(math_ops.truediv(x, kp), binary)
 

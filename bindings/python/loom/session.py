@@ -13,28 +13,6 @@ from .framework import (Operation, Tensor, _default_graph_stack, _default_sessio
                         get_default_graph)
 from ._lib import _C
 
-# Ops whose outputs alias a variable's buffer, which later steps update in
-# place: fetched values of these are copied out.
-_ALIASING = {"Identity", "Reshape", "Squeeze", "ExpandDims", "StopGradient", "PreventGradient",
-             "Snapshot"}
-_STATEFUL_REF = {"VariableV2", "Variable", "Assign", "AssignAdd", "AssignSub",
-                 "ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyAdagrad",
-                 "ApplyRMSProp"}
-
-
-def _aliases_variable(t):
-    op = t.op
-    for _ in range(64):
-        if op.type in _STATEFUL_REF:
-            return True
-        if op.type not in _ALIASING:
-            return False
-        ins = op.inputs
-        if not ins:
-            return False
-        op = ins[0].op
-    return True
-
 
 class ConfigProto(object):
     """The fields of TensorFlow's ConfigProto that a local session uses."""
@@ -244,8 +222,7 @@ class BaseSession(object):
             callable_ = self._c.make_callable(
                 [f._out for f in feeds], [f.dtype.as_datatype_enum for f in feeds], shapes,
                 [f.name for f in feeds], [t._out for t in plan.tensors],
-                [op._ptr for op in plan.targets],
-                [_aliases_variable(t) for t in plan.tensors], single)
+                [op._ptr for op in plan.targets], single)
         except errors.OpError as e:
             raise e._resolve_op(self._graph) from None
         if single:

@@ -7,6 +7,7 @@ import threading
 
 from . import array_ops
 from . import dtypes as _dtypes
+from . import random_ops
 from .framework import (GraphKeys, Operation, Tensor, TensorShape, as_shape, attr_bool,
                         attr_shape, attr_string, attr_type, convert_to_tensor,
                         get_default_graph, make_op, make_op1, name_scope,
@@ -366,7 +367,7 @@ class RandomNormal(Initializer):
         self.dtype = _dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return array_ops.random_normal(shape, self.mean, self.stddev, dtype or self.dtype,
+        return random_ops.random_normal(shape, self.mean, self.stddev, dtype or self.dtype,
                                        seed=self.seed)
 
 
@@ -376,7 +377,7 @@ class TruncatedNormal(Initializer):
         self.dtype = _dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return array_ops.truncated_normal(shape, self.mean, self.stddev, dtype or self.dtype,
+        return random_ops.truncated_normal(shape, self.mean, self.stddev, dtype or self.dtype,
                                           seed=self.seed)
 
 
@@ -386,7 +387,7 @@ class RandomUniform(Initializer):
         self.dtype = _dtypes.as_dtype(dtype)
 
     def __call__(self, shape, dtype=None, partition_info=None):
-        return array_ops.random_uniform(shape, self.minval, self.maxval, dtype or self.dtype,
+        return random_ops.random_uniform(shape, self.minval, self.maxval, dtype or self.dtype,
                                         seed=self.seed)
 
 
@@ -431,11 +432,11 @@ class VarianceScaling(Initializer):
             scale /= max(1., (fan_in + fan_out) / 2.)
         if self.distribution == "truncated_normal":
             stddev = math.sqrt(scale) / .87962566103423978
-            return array_ops.truncated_normal(shape, 0.0, stddev, dtype, seed=self.seed)
+            return random_ops.truncated_normal(shape, 0.0, stddev, dtype, seed=self.seed)
         if self.distribution == "untruncated_normal":
-            return array_ops.random_normal(shape, 0.0, math.sqrt(scale), dtype, seed=self.seed)
+            return random_ops.random_normal(shape, 0.0, math.sqrt(scale), dtype, seed=self.seed)
         limit = math.sqrt(3.0 * scale)
-        return array_ops.random_uniform(shape, -limit, limit, dtype, seed=self.seed)
+        return random_ops.random_uniform(shape, -limit, limit, dtype, seed=self.seed)
 
 
 def glorot_uniform_initializer(seed=None, dtype=_dtypes.float32):

@@ -165,8 +165,9 @@ static void tensor_capsule_free(PyObject* cap) {
 }
 
 /* Turns an owned loom_tensor into a numpy array. Zero-copy: the array's base
- * is a capsule that frees the tensor. copy != 0 copies instead (results that
- * alias a variable's buffer, which later steps update in place). Consumes t. */
+ * is a capsule that frees the tensor. copy != 0 copies instead (results whose
+ * memory is shared, e.g. with a variable that later steps update in place:
+ * loom_session_fetch_is_shared). Consumes t. */
 static PyObject* array_from_tensor(loom_tensor* t, int copy) {
   int typenum = dtype_to_typenum(loom_tensor_dtype(t));
   if (typenum < 0) {
@@ -1078,7 +1079,6 @@ typedef struct {
   int* feed_ndims;       /* -1: unknown rank */
   int64_t* feed_dims;    /* num_feeds * NPY_MAXDIMS, -1 unknown */
   PyObject* feed_names;  /* tuple of str */
-  char* fetch_copy;
   int unwrap;            /* one fetch: return the array itself */
 } CallableObject;
 
@@ -1100,7 +1100,6 @@ static void Callable_dealloc(CallableObject* self) {
   PyMem_Free(self->feed_descrs);
   PyMem_Free(self->feed_ndims);
   PyMem_Free(self->feed_dims);
-  PyMem_Free(self->fetch_copy);
   Py_XDECREF(self->feed_names);
   Py_XDECREF(self->session);
   Py_TYPE(self)->tp_free((PyObject*)self);
@@ -1184,20 +1183,6 @@ static loom_tensor* feed_tensor(CallableObject* self, int i, PyObject* v) {
 
 #define SMALL_N 8
 
-/* Whether a result shares memory with a fed array: it is then copied, so the
- * caller's array and the result stay independent (as in TensorFlow). */
-static int aliases_feed(loom_tensor* out, loom_tensor* const* feeds, int nf) {
-  const char* d = (const char*)loom_tensor_data(out);
-  size_t n = loom_tensor_byte_size(out);
-  if (d == NULL || n == 0) return 0;
-  for (int i = 0; i < nf; ++i) {
-    const char* f = (const char*)loom_tensor_data(feeds[i]);
-    size_t fn = loom_tensor_byte_size(feeds[i]);
-    if (f != NULL && d < f + fn && f < d + n) return 1;
-  }
-  return 0;
-}
-
 /* Runs with feed values taken from `values`: a dict (its values in insertion
  * order) or a sequence. */
 static PyObject* Callable_call_impl(CallableObject* self, PyObject* values, long long timeout_ms) {
@@ -1265,14 +1250,17 @@ static PyObject* Callable_call_impl(CallableObject* self, PyObject* values, long
       goto done;
     }
   }
+  /* The core says which results share memory (with a variable, a constant,
+   * a fed array — the feeds are still alive here): those are copied, so the
+   * caller's arrays and the results stay independent (as in TensorFlow). */
   if (self->unwrap) {
-    result = array_from_tensor(outs[0], self->fetch_copy[0] || aliases_feed(outs[0], feeds, nf));
+    result = array_from_tensor(outs[0], loom_session_fetch_is_shared(outs[0]));
   } else {
     result = PyTuple_New(nr);
     int i = 0;
     if (result != NULL) {
       for (; i < nr; ++i) {
-        PyObject* a = array_from_tensor(outs[i], self->fetch_copy[i] || aliases_feed(outs[i], feeds, nf));
+        PyObject* a = array_from_tensor(outs[i], loom_session_fetch_is_shared(outs[i]));
         if (a == NULL) break;
         PyTuple_SET_ITEM(result, i, a);
       }
@@ -1326,12 +1314,12 @@ static PyTypeObject CallableType = {
 };
 
 /* make_callable(feeds, feed_dtypes, feed_shapes, feed_names, fetches,
- *               targets, fetch_copy, unwrap) */
+ *               targets, unwrap) */
 static PyObject* Session_make_callable(SessionObject* self, PyObject* args) {
-  PyObject *pfeeds, *pdtypes, *pshapes, *pnames, *pfetches, *ptargets, *pcopy;
+  PyObject *pfeeds, *pdtypes, *pshapes, *pnames, *pfetches, *ptargets;
   int unwrap;
-  if (!PyArg_ParseTuple(args, "OOOOOOOp", &pfeeds, &pdtypes, &pshapes, &pnames, &pfetches,
-                        &ptargets, &pcopy, &unwrap))
+  if (!PyArg_ParseTuple(args, "OOOOOOp", &pfeeds, &pdtypes, &pshapes, &pnames, &pfetches,
+                        &ptargets, &unwrap))
     return NULL;
   if (self->session == NULL) {
     PyErr_SetString(PyExc_RuntimeError, "Attempted to use a closed Session.");
@@ -1348,7 +1336,7 @@ static PyObject* Session_make_callable(SessionObject* self, PyObject* args) {
   targets = parse_ops(ptargets, &nt);
   if (targets == NULL) goto fail;
   if (PySequence_Size(pdtypes) != nf || PySequence_Size(pshapes) != nf ||
-      PySequence_Size(pnames) != nf || PySequence_Size(pcopy) != nr) {
+      PySequence_Size(pnames) != nf) {
     PyErr_SetString(PyExc_ValueError, "make_callable: inconsistent argument lengths");
     goto fail;
   }
@@ -1364,10 +1352,8 @@ static PyObject* Session_make_callable(SessionObject* self, PyObject* args) {
   c->feed_descrs = (PyArray_Descr**)PyMem_Calloc((size_t)(nf ? nf : 1), sizeof(PyArray_Descr*));
   c->feed_ndims = (int*)PyMem_Calloc((size_t)(nf ? nf : 1), sizeof(int));
   c->feed_dims = (int64_t*)PyMem_Calloc((size_t)(nf ? nf : 1) * NPY_MAXDIMS, sizeof(int64_t));
-  c->fetch_copy = (char*)PyMem_Calloc((size_t)(nr ? nr : 1), 1);
   c->feed_names = PySequence_Tuple(pnames);
-  if (!c->feed_dtypes || !c->feed_descrs || !c->feed_ndims || !c->feed_dims || !c->fetch_copy ||
-      !c->feed_names)
+  if (!c->feed_dtypes || !c->feed_descrs || !c->feed_ndims || !c->feed_dims || !c->feed_names)
     goto fail;
   for (Py_ssize_t i = 0; i < nf; ++i) {
     PyObject* d = PySequence_GetItem(pdtypes, i);
@@ -1387,12 +1373,6 @@ static PyObject* Session_make_callable(SessionObject* self, PyObject* args) {
     int rc = parse_shape(sh, c->feed_dims + (size_t)i * NPY_MAXDIMS, &c->feed_ndims[i]);
     Py_DECREF(sh);
     if (rc < 0) goto fail;
-  }
-  for (Py_ssize_t i = 0; i < nr; ++i) {
-    PyObject* v = PySequence_GetItem(pcopy, i);
-    if (v == NULL) goto fail;
-    c->fetch_copy[i] = (char)PyObject_IsTrue(v);
-    Py_DECREF(v);
   }
   {
     loom_status* s = loom_session_make_callable(self->session, feeds, (int)nf, fetches, (int)nr,
@@ -1475,7 +1455,7 @@ static PyMethodDef Session_methods[] = {
      "restore(path, names|None): loom_session_restore"},
     {"make_callable", (PyCFunction)Session_make_callable, METH_VARARGS,
      "make_callable(feeds, feed_dtypes, feed_shapes, feed_names, fetches, targets, "
-     "fetch_copy, unwrap) -> Callable"},
+     "unwrap) -> Callable"},
     {"close", (PyCFunction)Session_close, METH_NOARGS,
      "frees the loom_session (free its Callables first)"},
     {NULL, NULL, 0, NULL}};

@@ -33,8 +33,8 @@ extern "C" {
 
 /* The version of this API. Bumped on every addition (minor) or break (major). */
 #define LOOM_API_VERSION_MAJOR 1
-#define LOOM_API_VERSION_MINOR 2
-#define LOOM_API_VERSION "1.2"
+#define LOOM_API_VERSION_MINOR 3
+#define LOOM_API_VERSION "1.3"
 
 /* The library's version string, e.g. "0.1.0 (api 1.0, plugin abi 1.0)".
  * Static storage; never NULL. */
@@ -288,6 +288,15 @@ LOOM_API void loom_callable_free(loom_callable* callable);
 
 /* Releases variables and cached executors. Waits for runs in flight. */
 LOOM_API void loom_session_free(loom_session* session);
+
+/* Whether value, a tensor returned by loom_session_run or loom_callable_run,
+ * shares its memory with anything else: a variable (which later steps update
+ * in place), a constant of the graph, a fed tensor still alive, or another
+ * returned tensor. 0: the handle is the memory's only owner, so a binding may
+ * hand loom_tensor_data to its caller without copying; 1: copy it first. The
+ * answer holds from the call until the handle is freed only when it is 0; ask
+ * before freeing the feeds. NULL gives 0. Thread-safe. Since API 1.3. */
+LOOM_API int loom_session_fetch_is_shared(const loom_tensor* value);
 
 /* ---------------------------------------------------------------- clusters (API 1.2)
  *

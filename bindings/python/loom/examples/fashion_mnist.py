@@ -37,8 +37,11 @@ def build_model(learning_rate):
 class Progress(object):
     """A one-line progress bar with steps/s and a running loss."""
 
-    def __init__(self, total, prefix, stream=sys.stderr, width=30):
-        self.total, self.prefix, self.stream, self.width = total, prefix, stream, width
+    def __init__(self, total, prefix, stream=None, width=30):
+        # sys.stderr when the bar is made, not when this module was imported
+        # (a caller may have redirected it since, as pytest's capsys does).
+        self.total, self.prefix, self.width = total, prefix, width
+        self.stream = stream if stream is not None else sys.stderr
         self.start = time.perf_counter()
         self.last = 0.0
 
