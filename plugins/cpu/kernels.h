@@ -131,6 +131,27 @@ LOOM_CPU_KERNEL(RandomUniformKernel);
 LOOM_CPU_KERNEL(RandomStandardNormalKernel);
 LOOM_CPU_KERNEL(TruncatedNormalKernel);
 // Per-node state (the node's Philox stream), seeded from the seed/seed2 attrs.
+// kernels_conv.cc
+LOOM_CPU_KERNEL(Conv2DKernel);
+LOOM_CPU_KERNEL(Conv2DBackpropInputKernel);
+LOOM_CPU_KERNEL(Conv2DBackpropFilterKernel);
+
+// kernels_depthwise.cc
+LOOM_CPU_KERNEL(DepthwiseConv2dNativeKernel);
+LOOM_CPU_KERNEL(DepthwiseConv2dNativeBackpropInputKernel);
+LOOM_CPU_KERNEL(DepthwiseConv2dNativeBackpropFilterKernel);
+
+// kernels_pool.cc
+LOOM_CPU_KERNEL(MaxPoolKernel);
+LOOM_CPU_KERNEL(MaxPoolGradKernel);
+LOOM_CPU_KERNEL(MaxPoolGradGradKernel);
+LOOM_CPU_KERNEL(AvgPoolKernel);
+LOOM_CPU_KERNEL(AvgPoolGradKernel);
+
+// kernels_batch_norm.cc
+LOOM_CPU_KERNEL(FusedBatchNormKernel);
+LOOM_CPU_KERNEL(FusedBatchNormGradKernel);
+
 loom_status* RandomCreate(void* user_data, loom_kernel_construction* c, void** out_state);
 void RandomDestroy(void* state);
 
