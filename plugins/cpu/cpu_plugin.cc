@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "loom/plugin/host_kernels.hpp"
 
 namespace loom_cpu {
 namespace {
@@ -203,12 +204,12 @@ const KernelRow kKernels[] = {
     {"Pack", PackKernel, {{"T", kAll}}, {}},
     {"Unpack", UnpackKernel, {{"T", kAll}}, {}},
     {"Fill", FillKernel, {{"T", kAll}, {"index_type", kIdx}}, {"dims"}},
-    {"Shape", ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Size", SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Rank", RankKernel, {{"T", kAll}}, {"output"}},
+    {"Shape", loom::kit::ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Size", loom::kit::SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Rank", loom::kit::RankKernel, {{"T", kAll}}, {"output"}},
     {"OneHot", OneHotKernel, {{"T", kAll}, {"TI", kOneHotIdx}}, {"depth"}},
     {"BroadcastTo", BroadcastToKernel, {{"T", kAll}, {"Tidx", kIdx}}, {"shape"}},
-    {"BroadcastGradientArgs", BroadcastGradientArgsKernel, {{"T", kIdx}},
+    {"BroadcastGradientArgs", loom::kit::BroadcastGradientArgsKernel, {{"T", kIdx}},
      {"s0", "s1", "r0", "r1"}},
     {"Range", RangeKernel, {{"Tidx", kNum}}, {"start", "limit", "delta"}},
     {"InvertPermutation", InvertPermutationKernel, {{"T", kIdx}}, {}},

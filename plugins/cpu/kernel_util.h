@@ -39,6 +39,7 @@ using loom::kit::ReadShape;
 using loom::kit::ReadIndexVector;
 using loom::kit::RowMajorStrides;
 using loom::kit::ShapeString;
+using loom::kit::StoreIndices;
 using loom::kit::StrCat;
 using loom::kit::Tensor;
 using Kernel = loom::kit::KernelContext;

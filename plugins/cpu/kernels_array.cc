@@ -1,8 +1,8 @@
 // Data movement: Reshape, ExpandDims, Squeeze, Transpose, Concat(V2), Split(V),
 // Slice, StridedSlice(Grad), Pad, ConcatOffset, Tile, Pack, Unpack, Fill,
-// Shape, Size, Rank, OneHot,
-// BroadcastTo, BroadcastGradientArgs, Range, InvertPermutation, GatherV2,
-// DynamicStitch.
+// OneHot, BroadcastTo, Range, InvertPermutation, GatherV2, DynamicStitch.
+// Shape, Size, Rank and BroadcastGradientArgs are the kit's
+// (loom/plugin/host_kernels.hpp).
 //
 // These kernels never look at values, only at element sizes, so one
 // instantiation per size (1, 2, 4, 8 bytes) serves every dtype.
@@ -20,15 +20,6 @@ int64_t Product(const Dims& d, int begin, int end) {
   int64_t p = 1;
   for (int i = begin; i < end; ++i) p *= d[i];
   return p;
-}
-
-// Writes int64 values into an int32 or int64 tensor.
-void StoreIndices(const Tensor& t, const int64_t* v, int64_t n) {
-  if (t.dtype == LOOM_DTYPE_INT32) {
-    for (int64_t i = 0; i < n; ++i) t.as<int32_t>()[i] = static_cast<int32_t>(v[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) t.as<int64_t>()[i] = v[i];
-  }
 }
 
 // ---------------------------------------------------------------- reshapes (aliasing)
@@ -707,28 +698,7 @@ loom_status* BroadcastToImpl(loom_kernel_context* c) {
   });
 }
 
-// r0, r1: the axes along which s0, s1 were broadcast (to sum their gradients over).
-loom_status* BroadcastGradientArgsImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor t0 = k.input(0), t1 = k.input(1);
-  std::vector<int64_t> s0, s1;
-  LOOM_RETURN_IF_ERROR(ReadIndexVector(t0, "s0", &s0));
-  LOOM_RETURN_IF_ERROR(ReadIndexVector(t1, "s1", &s1));
-  std::vector<int64_t> r0, r1;
-  LOOM_RETURN_IF_ERROR(InvalidArgumentIf(loom::kit::BroadcastGradientAxes(
-      s0.data(), static_cast<int>(s0.size()), s1.data(), static_cast<int>(s1.size()), &r0, &r1)));
-  Tensor o0, o1;
-  Dims d0, d1;
-  d0.push_back(static_cast<int64_t>(r0.size()));
-  d1.push_back(static_cast<int64_t>(r1.size()));
-  LOOM_RETURN_IF_ERROR(k.allocate(0, d0, &o0));
-  LOOM_RETURN_IF_ERROR(k.allocate(1, d1, &o1));
-  StoreIndices(o0, r0.data(), static_cast<int64_t>(r0.size()));
-  StoreIndices(o1, r1.data(), static_cast<int64_t>(r1.size()));
-  return nullptr;
-}
-
-// ---------------------------------------------------------------- Fill, Shape, Size, Rank
+// ---------------------------------------------------------------- Fill
 
 loom_status* FillImpl(loom_kernel_context* c) {
   Kernel k(c);
@@ -750,45 +720,6 @@ loom_status* FillImpl(loom_kernel_context* c) {
     k.parallel_for(y.size, 1, [&](int64_t s, int64_t e) { std::fill(o + s, o + e, v); });
     return nullptr;
   });
-}
-
-loom_status* ShapeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), y;
-  Dims d;
-  d.push_back(x.rank);
-  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &y));
-  if (y.dtype == LOOM_DTYPE_INT32) {
-    for (int i = 0; i < x.rank; ++i) {
-      if (x.dim(i) > INT32_MAX) {
-        return InvalidArgument("Shape output type is int32 but dimension ", i, " is ",
-                               x.dim(i), "; use out_type int64");
-      }
-    }
-  }
-  StoreIndices(y, x.dims, x.rank);
-  return nullptr;
-}
-
-loom_status* SizeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), y;
-  LOOM_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  if (y.dtype == LOOM_DTYPE_INT32 && x.size > INT32_MAX) {
-    return InvalidArgument("Number of elements ", x.size,
-                           " does not fit in int32; use out_type int64");
-  }
-  StoreIndices(y, &x.size, 1);
-  return nullptr;
-}
-
-loom_status* RankImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), y;
-  LOOM_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  const int64_t r = x.rank;
-  StoreIndices(y, &r, 1);
-  return nullptr;
 }
 
 // ---------------------------------------------------------------- OneHot
@@ -1043,12 +974,8 @@ LOOM_CPU_KERNEL(TileKernel) { return TileImpl(ctx); }
 LOOM_CPU_KERNEL(PackKernel) { return PackImpl(ctx); }
 LOOM_CPU_KERNEL(UnpackKernel) { return UnpackImpl(ctx); }
 LOOM_CPU_KERNEL(FillKernel) { return FillImpl(ctx); }
-LOOM_CPU_KERNEL(ShapeKernel) { return ShapeImpl(ctx); }
-LOOM_CPU_KERNEL(SizeKernel) { return SizeImpl(ctx); }
-LOOM_CPU_KERNEL(RankKernel) { return RankImpl(ctx); }
 LOOM_CPU_KERNEL(OneHotKernel) { return OneHotImpl(ctx); }
 LOOM_CPU_KERNEL(BroadcastToKernel) { return BroadcastToImpl(ctx); }
-LOOM_CPU_KERNEL(BroadcastGradientArgsKernel) { return BroadcastGradientArgsImpl(ctx); }
 LOOM_CPU_KERNEL(RangeKernel) { return RangeImpl(ctx); }
 LOOM_CPU_KERNEL(InvertPermutationKernel) { return InvertPermutationImpl(ctx); }
 LOOM_CPU_KERNEL(GatherV2Kernel) { return GatherV2Impl(ctx); }

@@ -24,6 +24,7 @@ using loom::kit::ReadShape;
 using loom::kit::ReadIndexVector;
 using loom::kit::RowMajorStrides;
 using loom::kit::ShapeString;
+using loom::kit::StoreIndices;
 using loom::kit::Tensor;
 
 // The most (collapsed) dims the index views below carry to the OpenCL C

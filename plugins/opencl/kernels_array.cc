@@ -1,7 +1,7 @@
 // Shapes and data movement: Reshape/ExpandDims/Squeeze (aliasing the input's
-// buffer), Shape/Size/Rank (host-memory outputs), Fill/ZerosLike/OnesLike
-// (clEnqueueFillBuffer), BroadcastGradientArgs (host memory throughout),
-// and the strided gathers Transpose, Tile, BroadcastTo.
+// buffer), Fill/ZerosLike/OnesLike (clEnqueueFillBuffer), and the strided
+// gathers Transpose, Tile, BroadcastTo. Shape/Size/Rank and
+// BroadcastGradientArgs are the kit's (loom/plugin/host_kernels.hpp).
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -13,15 +13,6 @@
 namespace loom_opencl {
 
 namespace {
-
-// Writes int64 values into an int32 or int64 host tensor.
-void StoreIndices(const Tensor& t, const int64_t* v, int64_t n) {
-  if (t.dtype == LOOM_DTYPE_INT32) {
-    for (int64_t i = 0; i < n; ++i) static_cast<int32_t*>(t.data)[i] = static_cast<int32_t>(v[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) static_cast<int64_t*>(t.data)[i] = v[i];
-  }
-}
 
 loom_status* FillWith(const Kernel& k, const Tensor& out, double value) {
   unsigned char pattern[8];
@@ -150,52 +141,6 @@ LOOM_CL_KERNEL(SqueezeKernel) {
 }
 
 // ---------------------------------------------------------------- shapes (host outputs)
-
-LOOM_CL_KERNEL(ShapeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), y;
-  Dims d;
-  d.push_back(x.rank);
-  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &y));
-  StoreIndices(y, x.dims, x.rank);
-  return nullptr;
-}
-
-LOOM_CL_KERNEL(SizeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), y;
-  LOOM_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  StoreIndices(y, &x.size, 1);
-  return nullptr;
-}
-
-LOOM_CL_KERNEL(RankKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), y;
-  LOOM_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  const int64_t r = x.rank;
-  StoreIndices(y, &r, 1);
-  return nullptr;
-}
-
-LOOM_CL_KERNEL(BroadcastGradientArgsKernel) {
-  Kernel k(ctx);
-  Tensor t0 = k.input(0), t1 = k.input(1), o0, o1;
-  std::vector<int64_t> s0, s1;
-  LOOM_RETURN_IF_ERROR(ReadIndexVector(t0, "s0", &s0));
-  LOOM_RETURN_IF_ERROR(ReadIndexVector(t1, "s1", &s1));
-  std::vector<int64_t> r0, r1;
-  LOOM_RETURN_IF_ERROR(InvalidArgumentIf(loom::kit::BroadcastGradientAxes(
-      s0.data(), static_cast<int>(s0.size()), s1.data(), static_cast<int>(s1.size()), &r0, &r1)));
-  Dims d0, d1;
-  d0.push_back(static_cast<int64_t>(r0.size()));
-  d1.push_back(static_cast<int64_t>(r1.size()));
-  LOOM_RETURN_IF_ERROR(k.allocate(0, d0, &o0));
-  LOOM_RETURN_IF_ERROR(k.allocate(1, d1, &o1));
-  StoreIndices(o0, r0.data(), static_cast<int64_t>(r0.size()));
-  StoreIndices(o1, r1.data(), static_cast<int64_t>(r1.size()));
-  return nullptr;
-}
 
 // ---------------------------------------------------------------- fills
 

@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "kernels.h"
+#include "loom/plugin/host_kernels.hpp"
 
 namespace loom_opencl {
 namespace {
@@ -285,11 +286,11 @@ const KernelRow kKernels[] = {
     {"Reshape", ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
     {"ExpandDims", ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
     {"Squeeze", SqueezeKernel, {{"T", kAll}}, {}},
-    {"Shape", ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Size", SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Rank", RankKernel, {{"T", kAll}}, {"output"}},
+    {"Shape", loom::kit::ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Size", loom::kit::SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Rank", loom::kit::RankKernel, {{"T", kAll}}, {"output"}},
     {"Fill", FillKernel, {{"T", kFill}, {"index_type", kIdx}}, {"dims", "value"}},
-    {"BroadcastGradientArgs", BroadcastGradientArgsKernel, {{"T", kIdx}},
+    {"BroadcastGradientArgs", loom::kit::BroadcastGradientArgsKernel, {{"T", kIdx}},
      {"s0", "s1", "r0", "r1"}},
     {"Transpose", TransposeKernel, {{"T", kAll}, {"Tperm", kIdx}}, {"perm"}},
     {"Tile", TileKernel, {{"T", kAll}, {"Tmultiples", kIdx}}, {"multiples"}},

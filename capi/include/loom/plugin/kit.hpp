@@ -8,12 +8,13 @@
 //   Dims (a fixed-capacity shape) and Tensor (a borrowed tensor view)
 //   Attrs (typed attribute readers; NOT_FOUND takes a default)
 //   KernelContext (inputs, outputs, temporaries, attrs, the intra-op pool)
-//   ReadIndexVector/ReadIndexScalar, NormalizeAxis, CheckRank
+//   ReadIndexVector/ReadIndexScalar/ReadShape, StoreIndices, NormalizeAxis, CheckRank
 //   KernelRow + RegisterKernels (the registration loop)
 //   LOOM_KIT_PLUGIN (loom_plugin_init: ABI check, plugin info, the host table)
 // Op semantics that shape functions need too (broadcasting, Reshape's -1, the
 // strided-slice spec, axis ranges) live in the neighbouring headers, which do
-// not depend on the host table and which Loom's runtime includes as well.
+// not depend on the host table and which Loom's runtime includes as well;
+// host_kernels.hpp holds ready-made kernels for the metadata-only shape ops.
 //
 // Threading: every helper is reentrant; the host table pointer is written once
 // by loom_plugin_init before any kernel runs and only read afterwards.
@@ -337,6 +338,16 @@ inline loom_status* ReadIndexScalar(const Tensor& t, const char* what, int64_t* 
     return InvalidArgument(what, " must be int32 or int64, not ", DtypeName(t.dtype));
   }
   return nullptr;
+}
+
+// Writes n int64 values into an int32 or int64 tensor in host memory
+// (an index output: a shape, axes), narrowing to int32 as needed.
+inline void StoreIndices(const Tensor& t, const int64_t* v, int64_t n) {
+  if (t.dtype == LOOM_DTYPE_INT32) {
+    for (int64_t i = 0; i < n; ++i) t.as<int32_t>()[i] = static_cast<int32_t>(v[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i) t.as<int64_t>()[i] = v[i];
+  }
 }
 
 // Reads a 1-D int32/int64 shape input in host memory (Reshape's shape,
