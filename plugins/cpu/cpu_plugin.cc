@@ -185,9 +185,9 @@ const KernelRow kKernels[] = {
     {"BatchMatMul", BatchMatMulKernel, {{"T", kNum}}, {}},
     {"BatchMatMulV2", BatchMatMulV2Kernel, {{"T", kNum}}, {}},
     // ---- data movement (kernels_array.cc)
-    {"Reshape", ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
-    {"ExpandDims", ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
-    {"Squeeze", SqueezeKernel, {{"T", kAll}}, {}},
+    {"Reshape", loom::kit::ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
+    {"ExpandDims", loom::kit::ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
+    {"Squeeze", loom::kit::SqueezeKernel, {{"T", kAll}}, {}},
     {"Transpose", TransposeKernel, {{"T", kAll}, {"Tperm", kIdx}}, {"perm"}},
     {"ConcatV2", ConcatV2Kernel, {{"T", kAll}, {"Tidx", kIdx}}, {"axis"}},
     {"Concat", ConcatKernel, {{"T", kAll}}, {"concat_dim"}},

@@ -85,9 +85,6 @@ LOOM_CPU_KERNEL(BatchMatMulKernel);
 LOOM_CPU_KERNEL(BatchMatMulV2Kernel);
 
 // kernels_array.cc
-LOOM_CPU_KERNEL(ReshapeKernel);
-LOOM_CPU_KERNEL(ExpandDimsKernel);
-LOOM_CPU_KERNEL(SqueezeKernel);
 LOOM_CPU_KERNEL(TransposeKernel);
 LOOM_CPU_KERNEL(ConcatV2Kernel);
 LOOM_CPU_KERNEL(ConcatKernel);

@@ -1,8 +1,8 @@
-// Data movement: Reshape, ExpandDims, Squeeze, Transpose, Concat(V2), Split(V),
+// Data movement: Transpose, Concat(V2), Split(V),
 // Slice, StridedSlice(Grad), Pad, ConcatOffset, Tile, Pack, Unpack, Fill,
 // OneHot, BroadcastTo, Range, InvertPermutation, GatherV2, DynamicStitch.
-// Shape, Size, Rank and BroadcastGradientArgs are the kit's
-// (loom/plugin/host_kernels.hpp).
+// Reshape, ExpandDims, Squeeze, Shape, Size, Rank and BroadcastGradientArgs
+// are the kit's (loom/plugin/host_kernels.hpp).
 //
 // These kernels never look at values, only at element sizes, so one
 // instantiation per size (1, 2, 4, 8 bytes) serves every dtype.
@@ -10,7 +10,6 @@
 #include <cmath>
 
 #include "kernels.h"
-#include "loom/plugin/reshape.hpp"
 #include "loom/plugin/strided_slice.hpp"
 
 namespace loom_cpu {
@@ -20,65 +19,6 @@ int64_t Product(const Dims& d, int begin, int end) {
   int64_t p = 1;
   for (int i = begin; i < end; ++i) p *= d[i];
   return p;
-}
-
-// ---------------------------------------------------------------- reshapes (aliasing)
-
-loom_status* ReshapeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), shape_t = k.input(1);
-  Dims d;
-  LOOM_RETURN_IF_ERROR(ReadShape(shape_t, "shape", &d));
-  LOOM_RETURN_IF_ERROR(
-      InvalidArgumentIf(loom::kit::ResolveReshape(x.size, x.shape_str(), d.d, d.n)));
-  return k.forward(0, 0, d);
-}
-
-loom_status* ExpandDimsImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), dim_t = k.input(1);
-  int64_t dim = 0;
-  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dim", &dim));
-  if (dim < -1 - x.rank || dim > x.rank) {
-    return InvalidArgument("Tried to expand dim index ", dim, " for tensor with ", x.rank,
-                           " dimensions; expected a dim in [", -1 - x.rank, ", ", x.rank, "]");
-  }
-  if (dim < 0) dim += x.rank + 1;
-  LOOM_RETURN_IF_ERROR(CheckRank(x.rank + 1));
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    if (i == dim) d.push_back(1);
-    d.push_back(x.dim(i));
-  }
-  if (dim == x.rank) d.push_back(1);
-  return k.forward(0, 0, d);
-}
-
-loom_status* SqueezeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0);
-  std::vector<int64_t> sq;
-  LOOM_RETURN_IF_ERROR(k.attr_list("squeeze_dims", &sq));
-  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
-  bool drop[kMaxDims] = {};
-  for (int64_t s : sq) {
-    if (s < -x.rank || s >= x.rank) {
-      return InvalidArgument("Tried to squeeze dim index ", s, " for tensor with ", x.rank,
-                             " dimensions");
-    }
-    const int a = static_cast<int>(s < 0 ? s + x.rank : s);
-    if (x.dim(a) != 1) {
-      return InvalidArgument("Can not squeeze dim[", a, "], expected a dimension of 1, got ",
-                             x.dim(a), " (input shape ", x.shape_str(), ")");
-    }
-    drop[a] = true;
-  }
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    const bool squeeze = sq.empty() ? x.dim(i) == 1 : drop[i];
-    if (!squeeze) d.push_back(x.dim(i));
-  }
-  return k.forward(0, 0, d);
 }
 
 // ---------------------------------------------------------------- Transpose
@@ -952,9 +892,6 @@ loom_status* DynamicStitchImpl(loom_kernel_context* c) {
 
 }  // namespace
 
-LOOM_CPU_KERNEL(ReshapeKernel) { return ReshapeImpl(ctx); }
-LOOM_CPU_KERNEL(ExpandDimsKernel) { return ExpandDimsImpl(ctx); }
-LOOM_CPU_KERNEL(SqueezeKernel) { return SqueezeImpl(ctx); }
 LOOM_CPU_KERNEL(TransposeKernel) { return TransposeImpl(ctx); }
 LOOM_CPU_KERNEL(ConcatV2Kernel) {
   const int n = g_host->kernel_num_inputs(ctx) - 1;

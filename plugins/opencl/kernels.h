@@ -41,9 +41,6 @@ LOOM_CL_KERNEL(ApplyAdagradKernel);
 LOOM_CL_KERNEL(ApplyRMSPropKernel);
 
 // kernels_array.cc
-LOOM_CL_KERNEL(ReshapeKernel);
-LOOM_CL_KERNEL(ExpandDimsKernel);
-LOOM_CL_KERNEL(SqueezeKernel);
 LOOM_CL_KERNEL(FillKernel);
 LOOM_CL_KERNEL(ZerosLikeKernel);
 LOOM_CL_KERNEL(OnesLikeKernel);

@@ -1,14 +1,13 @@
-// Shapes and data movement: Reshape/ExpandDims/Squeeze (aliasing the input's
-// buffer), Fill/ZerosLike/OnesLike (clEnqueueFillBuffer), and the strided
-// gathers Transpose, Tile, BroadcastTo. Shape/Size/Rank and
-// BroadcastGradientArgs are the kit's (loom/plugin/host_kernels.hpp).
+// Data movement: Fill/ZerosLike/OnesLike (clEnqueueFillBuffer) and the strided
+// gathers Transpose, Tile, BroadcastTo. Reshape/ExpandDims/Squeeze (aliasing
+// the input's buffer), Shape/Size/Rank and BroadcastGradientArgs are the
+// kit's (loom/plugin/host_kernels.hpp).
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "kernels.h"
 #include "loom/plugin/broadcast.hpp"
-#include "loom/plugin/reshape.hpp"
 
 namespace loom_opencl {
 
@@ -82,65 +81,6 @@ loom_status* TransposeView(const Dims& in, const std::vector<int>& perm, Dims* o
   }
   return nullptr;
 }
-
-// ---------------------------------------------------------------- aliasing reshapes
-
-LOOM_CL_KERNEL(ReshapeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), shape_t = k.input(1);
-  Dims d;
-  LOOM_RETURN_IF_ERROR(ReadShape(shape_t, "shape", &d));
-  LOOM_RETURN_IF_ERROR(
-      InvalidArgumentIf(loom::kit::ResolveReshape(x.size, x.shape_str(), d.d, d.n)));
-  return k.forward(0, 0, d);
-}
-
-LOOM_CL_KERNEL(ExpandDimsKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), dim_t = k.input(1);
-  int64_t dim = 0;
-  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dim", &dim));
-  if (dim < -1 - x.rank || dim > x.rank) {
-    return InvalidArgument("Tried to expand dim index ", dim, " for tensor with ", x.rank,
-                           " dimensions.");
-  }
-  if (dim < 0) dim += x.rank + 1;
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    if (i == dim) d.push_back(1);
-    d.push_back(x.dim(i));
-  }
-  if (dim == x.rank) d.push_back(1);
-  return k.forward(0, 0, d);
-}
-
-LOOM_CL_KERNEL(SqueezeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0);
-  std::vector<int64_t> sq;
-  LOOM_RETURN_IF_ERROR(k.attr_list("squeeze_dims", &sq));
-  std::vector<bool> drop(x.rank, false);
-  for (int64_t s : sq) {
-    if (s < -x.rank || s >= x.rank) {
-      return InvalidArgument("Tried to squeeze dim index ", s, " for tensor with ", x.rank,
-                             " dimensions.");
-    }
-    const int i = static_cast<int>(s < 0 ? s + x.rank : s);
-    if (x.dim(i) != 1) {
-      return InvalidArgument("Can not squeeze dim[", i, "], expected a dimension of 1, got ",
-                             x.dim(i));
-    }
-    drop[i] = true;
-  }
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    if (sq.empty() ? x.dim(i) == 1 : drop[i]) continue;
-    d.push_back(x.dim(i));
-  }
-  return k.forward(0, 0, d);
-}
-
-// ---------------------------------------------------------------- shapes (host outputs)
 
 // ---------------------------------------------------------------- fills
 

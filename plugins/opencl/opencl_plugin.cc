@@ -283,9 +283,9 @@ const KernelRow kKernels[] = {
     {"BatchMatMul", BatchMatMulKernel, {{"T", kF}}, {}},
     {"BatchMatMulV2", BatchMatMulKernel, {{"T", kF}}, {}},
     // ---- shapes and data movement (kernels_array.cc, cl/array.cl)
-    {"Reshape", ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
-    {"ExpandDims", ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
-    {"Squeeze", SqueezeKernel, {{"T", kAll}}, {}},
+    {"Reshape", loom::kit::ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
+    {"ExpandDims", loom::kit::ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
+    {"Squeeze", loom::kit::SqueezeKernel, {{"T", kAll}}, {}},
     {"Shape", loom::kit::ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
     {"Size", loom::kit::SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
     {"Rank", loom::kit::RankKernel, {{"T", kAll}}, {"output"}},

@@ -1,8 +1,9 @@
 // Ready-made kernels for the shape ops whose results depend only on tensor
-// metadata and on small index tensors in host memory — Shape, Size, Rank and
-// BroadcastGradientArgs — so every device registers the same code and gives
-// the same answers and errors. Register them with their index outputs (and
-// BroadcastGradientArgs' inputs) as host-memory arguments, e.g.
+// metadata and on small index tensors in host memory — Reshape, ExpandDims
+// and Squeeze (which alias their input's buffer, wherever it lives), Shape,
+// Size, Rank and BroadcastGradientArgs — so every device registers the same
+// code and gives the same answers and errors. Register them with their index
+// arguments in host memory, e.g.
 //   {"Shape", loom::kit::ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
 //   {"BroadcastGradientArgs", loom::kit::BroadcastGradientArgsKernel, {{"T", kIdx}},
 //    {"s0", "s1", "r0", "r1"}},
@@ -15,8 +16,71 @@
 
 #include "loom/plugin/broadcast.hpp"
 #include "loom/plugin/kit.hpp"
+#include "loom/plugin/reshape.hpp"
 
 namespace loom::kit {
+
+// Reshape(x, shape): x's buffer with the requested shape (reshape.hpp
+// resolves its -1).
+inline loom_status* ReshapeKernel(void*, loom_kernel_context* c) {
+  KernelContext k(c);
+  Tensor x = k.input(0), shape_t = k.input(1);
+  Dims d;
+  LOOM_RETURN_IF_ERROR(ReadShape(shape_t, "shape", &d));
+  LOOM_RETURN_IF_ERROR(
+      InvalidArgumentIf(ResolveReshape(x.size, x.shape_str(), d.d, d.n)));
+  return k.forward(0, 0, d);
+}
+
+// ExpandDims(x, dim): x's buffer with a 1 inserted at dim in [-rank-1, rank].
+inline loom_status* ExpandDimsKernel(void*, loom_kernel_context* c) {
+  KernelContext k(c);
+  Tensor x = k.input(0), dim_t = k.input(1);
+  int64_t dim = 0;
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dim", &dim));
+  if (dim < -1 - x.rank || dim > x.rank) {
+    return InvalidArgument("Tried to expand dim index ", dim, " for tensor with ", x.rank,
+                           " dimensions; expected a dim in [", -1 - x.rank, ", ", x.rank, "]");
+  }
+  if (dim < 0) dim += x.rank + 1;
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank + 1));
+  Dims d;
+  for (int i = 0; i < x.rank; ++i) {
+    if (i == dim) d.push_back(1);
+    d.push_back(x.dim(i));
+  }
+  if (dim == x.rank) d.push_back(1);
+  return k.forward(0, 0, d);
+}
+
+// Squeeze(x): x's buffer without the size-1 dims listed in squeeze_dims (all
+// of them when the list is empty).
+inline loom_status* SqueezeKernel(void*, loom_kernel_context* c) {
+  KernelContext k(c);
+  Tensor x = k.input(0);
+  std::vector<int64_t> sq;
+  LOOM_RETURN_IF_ERROR(k.attr_list("squeeze_dims", &sq));
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
+  bool drop[kMaxDims] = {};
+  for (int64_t s : sq) {
+    if (s < -x.rank || s >= x.rank) {
+      return InvalidArgument("Tried to squeeze dim index ", s, " for tensor with ", x.rank,
+                             " dimensions");
+    }
+    const int a = static_cast<int>(s < 0 ? s + x.rank : s);
+    if (x.dim(a) != 1) {
+      return InvalidArgument("Can not squeeze dim[", a, "], expected a dimension of 1, got ",
+                             x.dim(a), " (input shape ", x.shape_str(), ")");
+    }
+    drop[a] = true;
+  }
+  Dims d;
+  for (int i = 0; i < x.rank; ++i) {
+    const bool squeeze = sq.empty() ? x.dim(i) == 1 : drop[i];
+    if (!squeeze) d.push_back(x.dim(i));
+  }
+  return k.forward(0, 0, d);
+}
 
 // Shape(x): x's dims as int32 or int64 (the output's dtype); INVALID_ARGUMENT
 // when a dim does not fit in int32.
