@@ -15,6 +15,11 @@ function(loom_add_plugin name)
   endif()
   set_target_properties(${name} PROPERTIES
     PREFIX "lib" C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden)
+  # The plugin kit (loom/plugin/*.hpp) is C++17; a project that chose a
+  # standard keeps it.
+  if(NOT DEFINED CMAKE_CXX_STANDARD)
+    set_target_properties(${name} PROPERTIES CXX_STANDARD 17 CXX_STANDARD_REQUIRED ON)
+  endif()
   if(DEFINED LOOM_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${LOOM_PLUGIN_OUTPUT_DIR}")
   endif()

@@ -11,7 +11,7 @@
 
 #include "kernels.h"
 #include "loom/loom_version.h"
-#include "kernels_conv.h"
+#include "loom/plugin/host_kernels.hpp"
 
 namespace loom_cpu {
 namespace {
@@ -96,19 +96,12 @@ loom_status* MemoryStats(void* state, int ordinal, loom_memory_stats* out) {
 
 // ---------------------------------------------------------------- the kernel table
 
-using ComputeFn = loom_status* (*)(void*, loom_kernel_context*);
-
-struct KernelRow {
-  const char* op;
-  ComputeFn compute;
-  loom_type_constraint constraints[3];  // up to the first {nullptr}
-  const char* host_memory[4];           // inputs/outputs kept in host memory
-  bool has_node_state = false;          // random ops: a Philox stream per node
-};
+using loom::kit::KernelRow;
 
 constexpr uint64_t kFloat = FloatTypes::mask();
 constexpr uint64_t kNum = NumericTypes::mask();
 constexpr uint64_t kIdx = IndexTypes::mask();
+constexpr uint64_t kF32 = TypeList<float>::mask();
 constexpr uint64_t kCast = CastTypes::mask();
 constexpr uint64_t kCmp = ComparableTypes::mask();
 constexpr uint64_t kEq = EqualityTypes::mask();
@@ -193,9 +186,9 @@ const KernelRow kKernels[] = {
     {"BatchMatMul", BatchMatMulKernel, {{"T", kNum}}, {}},
     {"BatchMatMulV2", BatchMatMulV2Kernel, {{"T", kNum}}, {}},
     // ---- data movement (kernels_array.cc)
-    {"Reshape", ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
-    {"ExpandDims", ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
-    {"Squeeze", SqueezeKernel, {{"T", kAll}}, {}},
+    {"Reshape", loom::kit::ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
+    {"ExpandDims", loom::kit::ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
+    {"Squeeze", loom::kit::SqueezeKernel, {{"T", kAll}}, {}},
     {"Transpose", TransposeKernel, {{"T", kAll}, {"Tperm", kIdx}}, {"perm"}},
     {"ConcatV2", ConcatV2Kernel, {{"T", kAll}, {"Tidx", kIdx}}, {"axis"}},
     {"Concat", ConcatKernel, {{"T", kAll}}, {"concat_dim"}},
@@ -212,12 +205,12 @@ const KernelRow kKernels[] = {
     {"Pack", PackKernel, {{"T", kAll}}, {}},
     {"Unpack", UnpackKernel, {{"T", kAll}}, {}},
     {"Fill", FillKernel, {{"T", kAll}, {"index_type", kIdx}}, {"dims"}},
-    {"Shape", ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Size", SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Rank", RankKernel, {{"T", kAll}}, {"output"}},
+    {"Shape", loom::kit::ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Size", loom::kit::SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Rank", loom::kit::RankKernel, {{"T", kAll}}, {"output"}},
     {"OneHot", OneHotKernel, {{"T", kAll}, {"TI", kOneHotIdx}}, {"depth"}},
     {"BroadcastTo", BroadcastToKernel, {{"T", kAll}, {"Tidx", kIdx}}, {"shape"}},
-    {"BroadcastGradientArgs", BroadcastGradientArgsKernel, {{"T", kIdx}},
+    {"BroadcastGradientArgs", loom::kit::BroadcastGradientArgsKernel, {{"T", kIdx}},
      {"s0", "s1", "r0", "r1"}},
     {"Range", RangeKernel, {{"Tidx", kNum}}, {"start", "limit", "delta"}},
     {"InvertPermutation", InvertPermutationKernel, {{"T", kIdx}}, {}},
@@ -238,57 +231,38 @@ const KernelRow kKernels[] = {
     {"ApplyAdam", ApplyAdamKernel, {{"T", kFloat}}, {}},
     {"ApplyAdagrad", ApplyAdagradKernel, {{"T", kFloat}}, {}},
     {"ApplyRMSProp", ApplyRMSPropKernel, {{"T", kFloat}}, {}},
+    // ---- convolutions (kernels_conv.cc, kernels_depthwise.cc), NHWC
+    {"Conv2D", Conv2DKernel, {{"T", kFloat}}, {}},
+    {"Conv2DBackpropInput", Conv2DBackpropInputKernel, {{"T", kFloat}}, {"input_sizes"}},
+    {"Conv2DBackpropFilter", Conv2DBackpropFilterKernel, {{"T", kFloat}}, {"filter_sizes"}},
+    {"DepthwiseConv2dNative", DepthwiseConv2dNativeKernel, {{"T", kFloat}}, {}},
+    {"DepthwiseConv2dNativeBackpropInput", DepthwiseConv2dNativeBackpropInputKernel,
+     {{"T", kFloat}}, {"input_sizes"}},
+    {"DepthwiseConv2dNativeBackpropFilter", DepthwiseConv2dNativeBackpropFilterKernel,
+     {{"T", kFloat}}, {"filter_sizes"}},
+    // ---- pooling (kernels_pool.cc), NHWC
+    {"MaxPool", MaxPoolKernel, {{"T", kFloat}}, {}},
+    {"MaxPoolGrad", MaxPoolGradKernel, {{"T", kFloat}}, {}},
+    {"MaxPoolGradGrad", MaxPoolGradGradKernel, {{"T", kFloat}}, {}},
+    {"AvgPool", AvgPoolKernel, {{"T", kFloat}}, {}},
+    {"AvgPoolGrad", AvgPoolGradKernel, {{"T", kFloat}}, {"orig_input_shape"}},
+    // ---- batch normalisation (kernels_batch_norm.cc), NHWC, float statistics
+    {"FusedBatchNorm", FusedBatchNormKernel, {{"T", kF32}}, {}},
+    {"FusedBatchNormV2", FusedBatchNormKernel, {{"T", kF32}, {"U", kF32}}, {}},
+    {"FusedBatchNormV3", FusedBatchNormKernel, {{"T", kF32}, {"U", kF32}}, {}},
+    {"FusedBatchNormGrad", FusedBatchNormGradKernel, {{"T", kF32}}, {}},
+    {"FusedBatchNormGradV2", FusedBatchNormGradKernel, {{"T", kF32}, {"U", kF32}}, {}},
+    {"FusedBatchNormGradV3", FusedBatchNormGradKernel, {{"T", kF32}, {"U", kF32}}, {}},
     // ---- random (kernels_random.cc): seeded per node, reproducible
-    {"RandomUniform", RandomUniformKernel, {{"dtype", kFloat}, {"T", kIdx}}, {"shape"}, true},
+    {"RandomUniform", RandomUniformKernel, {{"dtype", kFloat}, {"T", kIdx}}, {"shape"}, nullptr, RandomCreate, RandomDestroy},
     {"RandomStandardNormal", RandomStandardNormalKernel, {{"dtype", kFloat}, {"T", kIdx}},
-     {"shape"}, true},
+     {"shape"}, nullptr, RandomCreate, RandomDestroy},
     {"TruncatedNormal", TruncatedNormalKernel, {{"dtype", kFloat}, {"T", kIdx}}, {"shape"},
-     true},
+     nullptr, RandomCreate, RandomDestroy},
 };
 
-loom_status* RegisterKernels(const loom_host_api* host) {
-  for (const KernelRow& row : kKernels) {
-    int nc = 0, nh = 0;
-    while (nc < 3 && row.constraints[nc].attr != nullptr) ++nc;
-    while (nh < 4 && row.host_memory[nh] != nullptr) ++nh;
-    loom_kernel_def def = {};
-    def.struct_size = LOOM_KERNEL_DEF_STRUCT_SIZE;
-    def.op_type = row.op;
-    def.device_type = "CPU";
-    def.constraints = nc ? row.constraints : nullptr;
-    def.num_constraints = nc;
-    def.host_memory_args = nh ? row.host_memory : nullptr;
-    def.num_host_memory_args = nh;
-    def.priority = 0;
-    def.user_data = nullptr;
-    def.create = row.has_node_state ? RandomCreate : nullptr;
-    def.compute = row.compute;
-    def.compute_async = nullptr;
-    def.destroy = row.has_node_state ? RandomDestroy : nullptr;
-    def.ext = nullptr;
-    LOOM_CPU_RETURN_IF_ERROR(host->register_kernel(&def));
-  }
-  return nullptr;
-}
-
-}  // namespace
-
-}  // namespace loom_cpu
-
-extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host,
-                                                            loom_plugin_info* out_info) {
-  using namespace loom_cpu;
-  if (host->abi_major != LOOM_PLUGIN_ABI_MAJOR) {
-    return host->status_new(
-        LOOM_CODE_FAILED_PRECONDITION,
-        StrCat("cpu plugin built for plugin ABI ", LOOM_PLUGIN_ABI_MAJOR, ".",
-               LOOM_PLUGIN_ABI_MINOR, ", host has ", host->abi_major, ".", host->abi_minor)
-            .c_str());
-  }
-  if (host->struct_size < LOOM_STRUCT_SIZE(loom_host_api, kernel_num_threads)) {
-    return host->status_new(LOOM_CODE_FAILED_PRECONDITION,
-                            "cpu plugin: the host function table lacks kernel functions");
-  }
+// What init registers after the kit's prologue (LOOM_KIT_PLUGIN below).
+loom_status* RegisterAll(const loom_host_api* host) {
 #if defined(__x86_64__) && defined(LOOM_CPU_REQUIRE_AVX2)
   __builtin_cpu_init();
   if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
@@ -297,15 +271,6 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
                             "FMA; rebuild with -DLOOM_CPU_AVX2=OFF");
   }
 #endif
-  g_host = host;
-
-  out_info->struct_size = LOOM_PLUGIN_INFO_STRUCT_SIZE;
-  out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
-  out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
-  out_info->name = "cpu";
-  out_info->version = LOOM_VERSION_STRING;
-  out_info->ext = nullptr;
-
   loom_device_interface dev = {};
   dev.struct_size = LOOM_DEVICE_INTERFACE_STRUCT_SIZE;
   dev.type = "CPU";
@@ -330,7 +295,12 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
   dev.synchronize = Synchronize;
   dev.memory_stats = MemoryStats;
   dev.ext = nullptr;
-  LOOM_CPU_RETURN_IF_ERROR(host->register_device(&dev));
-  LOOM_CPU_RETURN_IF_ERROR(RegisterConvKernels(host));
-  return RegisterKernels(host);
+  LOOM_RETURN_IF_ERROR(host->register_device(&dev));
+  return loom::kit::RegisterKernels(host, "CPU", kKernels);
 }
+
+}  // namespace
+
+}  // namespace loom_cpu
+
+LOOM_KIT_PLUGIN("cpu", LOOM_VERSION_STRING, loom_cpu::RegisterAll)

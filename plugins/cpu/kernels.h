@@ -85,9 +85,6 @@ LOOM_CPU_KERNEL(BatchMatMulKernel);
 LOOM_CPU_KERNEL(BatchMatMulV2Kernel);
 
 // kernels_array.cc
-LOOM_CPU_KERNEL(ReshapeKernel);
-LOOM_CPU_KERNEL(ExpandDimsKernel);
-LOOM_CPU_KERNEL(SqueezeKernel);
 LOOM_CPU_KERNEL(TransposeKernel);
 LOOM_CPU_KERNEL(ConcatV2Kernel);
 LOOM_CPU_KERNEL(ConcatKernel);
@@ -102,12 +99,8 @@ LOOM_CPU_KERNEL(TileKernel);
 LOOM_CPU_KERNEL(PackKernel);
 LOOM_CPU_KERNEL(UnpackKernel);
 LOOM_CPU_KERNEL(FillKernel);
-LOOM_CPU_KERNEL(ShapeKernel);
-LOOM_CPU_KERNEL(SizeKernel);
-LOOM_CPU_KERNEL(RankKernel);
 LOOM_CPU_KERNEL(OneHotKernel);
 LOOM_CPU_KERNEL(BroadcastToKernel);
-LOOM_CPU_KERNEL(BroadcastGradientArgsKernel);
 LOOM_CPU_KERNEL(RangeKernel);
 LOOM_CPU_KERNEL(InvertPermutationKernel);
 LOOM_CPU_KERNEL(GatherV2Kernel);
@@ -131,6 +124,27 @@ LOOM_CPU_KERNEL(RandomUniformKernel);
 LOOM_CPU_KERNEL(RandomStandardNormalKernel);
 LOOM_CPU_KERNEL(TruncatedNormalKernel);
 // Per-node state (the node's Philox stream), seeded from the seed/seed2 attrs.
+// kernels_conv.cc
+LOOM_CPU_KERNEL(Conv2DKernel);
+LOOM_CPU_KERNEL(Conv2DBackpropInputKernel);
+LOOM_CPU_KERNEL(Conv2DBackpropFilterKernel);
+
+// kernels_depthwise.cc
+LOOM_CPU_KERNEL(DepthwiseConv2dNativeKernel);
+LOOM_CPU_KERNEL(DepthwiseConv2dNativeBackpropInputKernel);
+LOOM_CPU_KERNEL(DepthwiseConv2dNativeBackpropFilterKernel);
+
+// kernels_pool.cc
+LOOM_CPU_KERNEL(MaxPoolKernel);
+LOOM_CPU_KERNEL(MaxPoolGradKernel);
+LOOM_CPU_KERNEL(MaxPoolGradGradKernel);
+LOOM_CPU_KERNEL(AvgPoolKernel);
+LOOM_CPU_KERNEL(AvgPoolGradKernel);
+
+// kernels_batch_norm.cc
+LOOM_CPU_KERNEL(FusedBatchNormKernel);
+LOOM_CPU_KERNEL(FusedBatchNormGradKernel);
+
 loom_status* RandomCreate(void* user_data, loom_kernel_construction* c, void** out_state);
 void RandomDestroy(void* state);
 

@@ -1,8 +1,8 @@
-// Data movement: Reshape, ExpandDims, Squeeze, Transpose, Concat(V2), Split(V),
+// Data movement: Transpose, Concat(V2), Split(V),
 // Slice, StridedSlice(Grad), Pad, ConcatOffset, Tile, Pack, Unpack, Fill,
-// Shape, Size, Rank, OneHot,
-// BroadcastTo, BroadcastGradientArgs, Range, InvertPermutation, GatherV2,
-// DynamicStitch.
+// OneHot, BroadcastTo, Range, InvertPermutation, GatherV2, DynamicStitch.
+// Reshape, ExpandDims, Squeeze, Shape, Size, Rank and BroadcastGradientArgs
+// are the kit's (loom/plugin/host_kernels.hpp).
 //
 // These kernels never look at values, only at element sizes, so one
 // instantiation per size (1, 2, 4, 8 bytes) serves every dtype.
@@ -10,6 +10,7 @@
 #include <cmath>
 
 #include "kernels.h"
+#include "loom/plugin/strided_slice.hpp"
 
 namespace loom_cpu {
 namespace {
@@ -18,115 +19,6 @@ int64_t Product(const Dims& d, int begin, int end) {
   int64_t p = 1;
   for (int i = begin; i < end; ++i) p *= d[i];
   return p;
-}
-
-// Writes int64 values into an int32 or int64 tensor.
-void StoreIndices(const Tensor& t, const int64_t* v, int64_t n) {
-  if (t.dtype == LOOM_DTYPE_INT32) {
-    for (int64_t i = 0; i < n; ++i) t.as<int32_t>()[i] = static_cast<int32_t>(v[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) t.as<int64_t>()[i] = v[i];
-  }
-}
-
-loom_status* ReadShapeVector(const Tensor& t, const char* what, Dims* out) {
-  if (t.rank != 1) {
-    return InvalidArgument(what, " must be a 1-D tensor, got shape ", t.shape_str());
-  }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(static_cast<int>(std::min<int64_t>(t.size, 1 << 20))));
-  std::vector<int64_t> v;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(t, what, &v));
-  out->n = 0;
-  for (int64_t x : v) out->push_back(x);
-  return nullptr;
-}
-
-// ---------------------------------------------------------------- reshapes (aliasing)
-
-loom_status* ReshapeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), shape_t = k.input(1);
-  Dims d;
-  LOOM_CPU_RETURN_IF_ERROR(ReadShapeVector(shape_t, "shape", &d));
-  int unknown = -1;
-  int64_t product = 1;
-  for (int i = 0; i < d.n; ++i) {
-    if (d[i] == -1) {
-      if (unknown >= 0) {
-        return InvalidArgument("Only one input size may be -1, not both ", unknown, " and ", i);
-      }
-      unknown = i;
-    } else if (d[i] < 0) {
-      return InvalidArgument("Size ", i, " must be non-negative, not ", d[i]);
-    } else {
-      product *= d[i];
-    }
-  }
-  if (unknown >= 0) {
-    if (product == 0) {
-      return InvalidArgument("Reshape cannot infer the missing input size for an empty tensor "
-                             "unless all specified input sizes are non-zero; requested shape ",
-                             d.str());
-    }
-    if (x.size % product != 0) {
-      return InvalidArgument("Input to reshape is a tensor with ", x.size,
-                             " values, but the requested shape requires a multiple of ",
-                             product, "; requested shape ", d.str());
-    }
-    d[unknown] = x.size / product;
-  } else if (product != x.size) {
-    return InvalidArgument("Input to reshape is a tensor with ", x.size,
-                           " values, but the requested shape has ", product,
-                           "; input shape ", x.shape_str(), ", requested shape ", d.str());
-  }
-  return k.forward(0, 0, d);
-}
-
-loom_status* ExpandDimsImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), dim_t = k.input(1);
-  int64_t dim = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dim", &dim));
-  if (dim < -1 - x.rank || dim > x.rank) {
-    return InvalidArgument("Tried to expand dim index ", dim, " for tensor with ", x.rank,
-                           " dimensions; expected a dim in [", -1 - x.rank, ", ", x.rank, "]");
-  }
-  if (dim < 0) dim += x.rank + 1;
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank + 1));
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    if (i == dim) d.push_back(1);
-    d.push_back(x.dim(i));
-  }
-  if (dim == x.rank) d.push_back(1);
-  return k.forward(0, 0, d);
-}
-
-loom_status* SqueezeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0);
-  std::vector<int64_t> sq;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr_list("squeeze_dims", &sq));
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank));
-  bool drop[kMaxDims] = {};
-  for (int64_t s : sq) {
-    if (s < -x.rank || s >= x.rank) {
-      return InvalidArgument("Tried to squeeze dim index ", s, " for tensor with ", x.rank,
-                             " dimensions");
-    }
-    const int a = static_cast<int>(s < 0 ? s + x.rank : s);
-    if (x.dim(a) != 1) {
-      return InvalidArgument("Can not squeeze dim[", a, "], expected a dimension of 1, got ",
-                             x.dim(a), " (input shape ", x.shape_str(), ")");
-    }
-    drop[a] = true;
-  }
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    const bool squeeze = sq.empty() ? x.dim(i) == 1 : drop[i];
-    if (!squeeze) d.push_back(x.dim(i));
-  }
-  return k.forward(0, 0, d);
 }
 
 // ---------------------------------------------------------------- Transpose
@@ -150,21 +42,10 @@ loom_status* TransposeImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), perm_t = k.input(1);
   std::vector<int64_t> perm;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(perm_t, "perm", &perm));
-  if (perm_t.rank != 1 || static_cast<int64_t>(perm.size()) != x.rank) {
-    return InvalidArgument("transpose expects a vector of size ", x.rank,
-                           ". But input(1) is a vector of size ", perm.size(),
-                           " (input shape ", x.shape_str(), ")");
-  }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank));
-  bool seen[kMaxDims] = {};
-  for (int64_t p : perm) {
-    if (p < 0 || p >= x.rank || seen[p]) {
-      return InvalidArgument("perm must be a permutation of [0, ", x.rank, "), got ",
-                             ShapeString(perm.data(), static_cast<int>(perm.size())));
-    }
-    seen[p] = true;
-  }
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(perm_t, "perm", &perm));
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
+  LOOM_RETURN_IF_ERROR(
+      InvalidArgumentIf(loom::kit::CheckPermutation(perm, x.dims, x.rank)));
   const Dims xs = x.shape();
   int64_t in_strides[kMaxDims];
   RowMajorStrides(xs, in_strides);
@@ -190,7 +71,7 @@ loom_status* TransposeImpl(loom_kernel_context* c) {
   for (int i = 1; i < cd.n; ++i) identity &= cs[i - 1] > cs[i];
   if (identity) return k.forward(0, 0, od);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   return DispatchBySize(x.dtype, [&](auto zero) -> loom_status* {
     using U = decltype(zero);
@@ -263,7 +144,7 @@ loom_status* ConcatCommon(loom_kernel_context* c, int first, int n, int axis_inp
   Kernel k(c);
   Tensor axis_t = k.input(axis_input);
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(axis_t, "axis", &a64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(axis_t, "axis", &a64));
   std::vector<Tensor> v(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) v[i] = k.input(first + i);
   const Tensor& v0 = v[0];
@@ -271,7 +152,7 @@ loom_status* ConcatCommon(loom_kernel_context* c, int first, int n, int axis_inp
     return InvalidArgument("Can't concatenate scalars (use Pack instead)");
   }
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, v0.rank, "concat axis", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, v0.rank, "concat axis", &axis));
   Dims od = v0.shape();
   od[axis] = 0;
   for (int i = 0; i < n; ++i) {
@@ -286,7 +167,7 @@ loom_status* ConcatCommon(loom_kernel_context* c, int first, int n, int axis_inp
   }
   if (n == 1) return k.forward(first, 0, od);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   const int64_t esize = static_cast<int64_t>(loom_dtype_size_inline(v0.dtype));
   const int64_t outer = Product(od, 0, axis), inner = Product(od, axis + 1, od.n);
@@ -315,7 +196,7 @@ loom_status* SplitCommon(const Kernel& k, int value_input, int axis,
     Dims od = xs;
     od[axis] = sizes[i];
     Tensor y;
-    LOOM_CPU_RETURN_IF_ERROR(k.allocate(i, od, &y));
+    LOOM_RETURN_IF_ERROR(k.allocate(i, od, &y));
     parts[i] = static_cast<char*>(y.data);
     bytes[i] = sizes[i] * inner * esize;
   }
@@ -328,9 +209,9 @@ loom_status* SplitImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor dim_t = k.input(0), x = k.input(1);
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "split_dim", &a64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "split_dim", &a64));
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "split_dim", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "split_dim", &axis));
   const int n = k.num_outputs();
   if (n <= 0 || x.dim(axis) % n != 0) {
     return InvalidArgument("Number of ways to split should evenly divide the split dimension, "
@@ -344,11 +225,11 @@ loom_status* SplitVImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), sizes_t = k.input(1), dim_t = k.input(2);
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "split_dim", &a64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "split_dim", &a64));
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "split_dim", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "split_dim", &axis));
   std::vector<int64_t> sizes;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(sizes_t, "size_splits", &sizes));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(sizes_t, "size_splits", &sizes));
   const int n = k.num_outputs();
   if (static_cast<int>(sizes.size()) != n) {
     return InvalidArgument("size_splits must have num_split = ", n, " elements, got ",
@@ -380,19 +261,19 @@ loom_status* PackImpl(loom_kernel_context* c) {
   Kernel k(c);
   const int n = k.num_inputs();
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("axis", &a64, 0));
+  LOOM_RETURN_IF_ERROR(k.attr("axis", &a64, 0));
   std::vector<Tensor> v(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) v[i] = k.input(i);
   const Tensor& v0 = v[0];
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, v0.rank + 1, "axis", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, v0.rank + 1, "axis", &axis));
   for (int i = 1; i < n; ++i) {
     if (!v[i].same_shape(v0) || v[i].dtype != v0.dtype) {
       return InvalidArgument("Shapes of all inputs must match: values[0].shape = ",
                              v0.shape_str(), " != values[", i, "].shape = ", v[i].shape_str());
     }
   }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(v0.rank + 1));
+  LOOM_RETURN_IF_ERROR(CheckRank(v0.rank + 1));
   Dims od;
   for (int i = 0; i < v0.rank; ++i) {
     if (i == axis) od.push_back(n);
@@ -401,7 +282,7 @@ loom_status* PackImpl(loom_kernel_context* c) {
   if (axis == v0.rank) od.push_back(n);
   if (n == 1) return k.forward(0, 0, od);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   const Dims s0 = v0.shape();
   const int64_t esize = static_cast<int64_t>(loom_dtype_size_inline(v0.dtype));
@@ -417,9 +298,9 @@ loom_status* UnpackImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0);
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("axis", &a64, 0));
+  LOOM_RETURN_IF_ERROR(k.attr("axis", &a64, 0));
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "axis", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "axis", &axis));
   const int n = k.num_outputs();
   if (x.dim(axis) != n) {
     return InvalidArgument("Input shape axis ", axis, " must equal num = ", n, ", got shape ",
@@ -434,7 +315,7 @@ loom_status* UnpackImpl(loom_kernel_context* c) {
   std::vector<char*> parts(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
     Tensor y;
-    LOOM_CPU_RETURN_IF_ERROR(k.allocate(i, od, &y));
+    LOOM_RETURN_IF_ERROR(k.allocate(i, od, &y));
     parts[i] = static_cast<char*>(y.data);
   }
   if (x.size == 0) return nullptr;
@@ -449,15 +330,15 @@ loom_status* SliceImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), begin_t = k.input(1), size_t_ = k.input(2);
   std::vector<int64_t> begin, size;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(begin_t, "begin", &begin));
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(size_t_, "size", &size));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(begin_t, "begin", &begin));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(size_t_, "size", &size));
   if (begin_t.rank != 1 || size_t_.rank != 1 || static_cast<int64_t>(begin.size()) != x.rank ||
       static_cast<int64_t>(size.size()) != x.rank) {
     return InvalidArgument("Expected begin and size arguments to be 1-D tensors of size ",
                            x.rank, ", but got shapes ", begin_t.shape_str(), " and ",
                            size_t_.shape_str(), " instead (input shape ", x.shape_str(), ")");
   }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank));
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
   Dims od;
   bool full = true;
   for (int i = 0; i < x.rank; ++i) {
@@ -476,7 +357,7 @@ loom_status* SliceImpl(loom_kernel_context* c) {
   }
   if (full) return k.forward(0, 0, od);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   int64_t strides[kMaxDims];
   RowMajorStrides(x.shape(), strides);
@@ -487,8 +368,8 @@ loom_status* SliceImpl(loom_kernel_context* c) {
   return nullptr;
 }
 
-// A strided slice resolved against a shape: TensorFlow's
-// ValidateStridedSliceOp, including the ellipsis, new-axis and shrink masks.
+// A strided slice resolved against a shape (loom/plugin/strided_slice.hpp,
+// which the StridedSlice shape function uses too), as fixed-size arrays.
 struct StridedSliceSpec {
   Dims proc;                 // the slice's extent per input dim (shrunk dims: 1)
   int64_t begin[kMaxDims];   // first index per input dim
@@ -499,119 +380,34 @@ struct StridedSliceSpec {
 
 loom_status* ResolveStridedSlice(const Kernel& k, const Dims& shape, const Tensor& bt,
                                  const Tensor& et, const Tensor& st, StridedSliceSpec* spec) {
-  int64_t begin_mask, end_mask, ellipsis_mask, new_axis_mask, shrink_mask;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("begin_mask", &begin_mask, 0));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("end_mask", &end_mask, 0));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("ellipsis_mask", &ellipsis_mask, 0));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("new_axis_mask", &new_axis_mask, 0));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("shrink_axis_mask", &shrink_mask, 0));
+  loom::kit::StridedSliceMasks m;
+  LOOM_RETURN_IF_ERROR(k.attr("begin_mask", &m.begin, 0));
+  LOOM_RETURN_IF_ERROR(k.attr("end_mask", &m.end, 0));
+  LOOM_RETURN_IF_ERROR(k.attr("ellipsis_mask", &m.ellipsis, 0));
+  LOOM_RETURN_IF_ERROR(k.attr("new_axis_mask", &m.new_axis, 0));
+  LOOM_RETURN_IF_ERROR(k.attr("shrink_axis_mask", &m.shrink_axis, 0));
   std::vector<int64_t> sb, se, ss;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(bt, "begin", &sb));
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(et, "end", &se));
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(st, "strides", &ss));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(bt, "begin", &sb));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(et, "end", &se));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(st, "strides", &ss));
   if (bt.rank != 1 || sb.size() != se.size() || sb.size() != ss.size()) {
     return InvalidArgument("Expected begin, end, and strides to be 1D equal size tensors, but "
                            "got shapes ", bt.shape_str(), ", ", et.shape_str(), ", and ",
                            st.shape_str(), " instead.");
   }
   if (sb.size() > 32) return InvalidArgument("StridedSlice supports at most 32 indices");
-  if (ellipsis_mask & (ellipsis_mask - 1)) {
-    return InvalidArgument("Multiple ellipses in slice spec not allowed");
+  LOOM_RETURN_IF_ERROR(CheckRank(shape.n));
+  loom::kit::StridedSliceSpec s;
+  LOOM_RETURN_IF_ERROR(InvalidArgumentIf(loom::kit::ResolveStridedSlice(
+      shape.d, shape.n, static_cast<int>(sb.size()), sb.data(), se.data(), ss.data(), m, &s)));
+  LOOM_RETURN_IF_ERROR(CheckRank(static_cast<int>(s.final_shape.size())));
+  spec->proc = Dims(s.size.data(), shape.n);
+  for (int i = 0; i < shape.n; ++i) {
+    spec->begin[i] = s.begin[static_cast<size_t>(i)];
+    spec->stride[i] = s.stride[static_cast<size_t>(i)];
   }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(shape.n));
-  int sparse_dims = static_cast<int>(sb.size());
-  // No ellipsis: an implicit one at the end.
-  if (ellipsis_mask == 0) {
-    ellipsis_mask = int64_t{1} << sparse_dims;
-    ++sparse_dims;
-  }
-  // Build the dense spec over the input's dims.
-  const int dense_dims = shape.n;
-  int64_t db[kMaxDims] = {}, de[kMaxDims] = {}, ds[kMaxDims];
-  bool dbm[kMaxDims] = {}, dem[kMaxDims] = {}, dshrink[kMaxDims] = {};
-  std::vector<int> final_gather;  // dense index, or -1 new axis, -2 shrink
-  constexpr int kNewAxis = -1, kShrink = -2;
-  int full = 0;
-  for (int i = 0; i < sparse_dims; ++i) {
-    const int64_t bit = int64_t{1} << i;
-    if (ellipsis_mask & bit) {
-      int after_new = 0;
-      for (int j = i + 1; j < sparse_dims; ++j)
-        if (new_axis_mask & (int64_t{1} << j)) ++after_new;
-      const int next = std::min(dense_dims - (sparse_dims - i) + 1 + after_new, dense_dims);
-      for (; full < next; ++full) {
-        ds[full] = 1;
-        dbm[full] = dem[full] = true;
-        final_gather.push_back(full);
-      }
-    } else if (new_axis_mask & bit) {
-      final_gather.push_back(kNewAxis);
-    } else {
-      if (full >= dense_dims) {
-        return InvalidArgument("Index out of range using input dim ", full,
-                               "; input has only ", dense_dims, " dims (shape ",
-                               shape.str(), ")");
-      }
-      db[full] = sb[i];
-      de[full] = se[i];
-      ds[full] = ss[i];
-      dbm[full] = (begin_mask & bit) != 0;
-      dem[full] = (end_mask & bit) != 0;
-      if (shrink_mask & bit) {
-        dshrink[full] = true;
-        final_gather.push_back(kShrink);
-      } else {
-        final_gather.push_back(full);
-      }
-      ++full;
-    }
-  }
-  for (; full < dense_dims; ++full) {  // not reachable with the implicit ellipsis
-    ds[full] = 1;
-    dbm[full] = dem[full] = true;
-    final_gather.push_back(full);
-  }
-  // Canonicalise each dense dim.
-  spec->proc.n = 0;
-  spec->identity = true;
-  for (int i = 0; i < dense_dims; ++i) {
-    const int64_t dim = shape[i], stride = ds[i];
-    if (stride == 0) return InvalidArgument("strides[", i, "] must be non-zero");
-    int64_t b, size;
-    if (dshrink[i]) {
-      b = db[i] < 0 ? dim + db[i] : db[i];
-      if (b < 0 || b >= dim) {
-        return InvalidArgument("slice index ", db[i], " of dimension ", i,
-                               " out of bounds (input shape ", shape.str(), ")");
-      }
-      spec->stride[i] = 1;
-      size = 1;
-    } else {
-      const int64_t lo = stride > 0 ? 0 : -1, hi = stride > 0 ? dim : dim - 1;
-      auto canon = [&](int64_t v, bool masked, bool is_begin) -> int64_t {
-        if (masked) return (stride > 0) == is_begin ? lo : hi;
-        const int64_t f = v < 0 ? dim + v : v;
-        return f < lo ? lo : (f > hi ? hi : f);
-      };
-      b = canon(db[i], dbm[i], true);
-      const int64_t len = canon(de[i], dem[i], false) - b;
-      if (len == 0 || ((len < 0) != (stride < 0))) {
-        size = 0;
-      } else {
-        size = len / stride + (len % stride != 0 ? 1 : 0);
-      }
-      spec->stride[i] = stride;
-    }
-    spec->begin[i] = b;
-    spec->proc.push_back(size);
-    spec->identity &= b == 0 && spec->stride[i] == 1 && size == dim;
-  }
-  spec->final_shape.n = 0;
-  for (int g : final_gather) {
-    if (g == kShrink) continue;
-    LOOM_CPU_RETURN_IF_ERROR(CheckRank(spec->final_shape.n + 1));
-    spec->final_shape.push_back(g == kNewAxis ? 1 : spec->proc[g]);
-  }
+  spec->final_shape = Dims(s.final_shape.data(), static_cast<int>(s.final_shape.size()));
+  spec->identity = s.identity;
   return nullptr;
 }
 
@@ -633,10 +429,10 @@ loom_status* StridedSliceImpl(loom_kernel_context* c) {
   Tensor x = k.input(0);
   StridedSliceSpec spec;
   const Dims xs = x.shape();
-  LOOM_CPU_RETURN_IF_ERROR(ResolveStridedSlice(k, xs, k.input(1), k.input(2), k.input(3), &spec));
+  LOOM_RETURN_IF_ERROR(ResolveStridedSlice(k, xs, k.input(1), k.input(2), k.input(3), &spec));
   if (spec.identity) return k.forward(0, 0, spec.final_shape);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, spec.final_shape, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, spec.final_shape, &y));
   if (y.size == 0) return nullptr;
   int64_t strides[kMaxDims];
   const int64_t off = SliceStrides(xs, spec, strides);
@@ -651,19 +447,17 @@ loom_status* StridedSliceGradImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor shape_t = k.input(0), dy = k.input(4);
   Dims shape;
-  LOOM_CPU_RETURN_IF_ERROR(ReadShapeVector(shape_t, "shape", &shape));
-  for (int i = 0; i < shape.n; ++i) {
-    if (shape[i] < 0) return InvalidArgument("shape[", i, "] must be >= 0, got ", shape[i]);
-  }
+  LOOM_RETURN_IF_ERROR(ReadShape(shape_t, "shape", &shape));
+  LOOM_RETURN_IF_ERROR(loom::kit::CheckNonNegative(shape, "shape"));
   StridedSliceSpec spec;
-  LOOM_CPU_RETURN_IF_ERROR(ResolveStridedSlice(k, shape, k.input(1), k.input(2), k.input(3), &spec));
+  LOOM_RETURN_IF_ERROR(ResolveStridedSlice(k, shape, k.input(1), k.input(2), k.input(3), &spec));
   if (spec.final_shape != dy.shape()) {
     return InvalidArgument("shape of dy was ", dy.shape_str(), " instead of ",
                            spec.final_shape.str());
   }
   if (spec.identity) return k.forward(4, 0, shape);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, shape, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, shape, &y));
   const int esize = static_cast<int>(loom_dtype_size_inline(dy.dtype));
   if (y.size == 0) return nullptr;
   std::memset(y.data, 0, static_cast<size_t>(y.size * esize));
@@ -684,9 +478,9 @@ loom_status* PadImpl(loom_kernel_context* c) {
                            ",2] (the input's rank by 2), got ", p.shape_str(),
                            " for input shape ", x.shape_str());
   }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank));
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
   std::vector<int64_t> pad;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(
       Tensor{p.handle, p.dtype, p.size == 0 ? 0 : 1, &p.size, p.size, p.data}, "paddings", &pad));
   Dims od;
   bool identity = true;
@@ -700,7 +494,7 @@ loom_status* PadImpl(loom_kernel_context* c) {
   }
   if (identity) return k.forward(0, 0, od);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   const int esize = static_cast<int>(loom_dtype_size_inline(x.dtype));
   if (y.size == 0) return nullptr;
   std::memset(y.data, 0, static_cast<size_t>(y.size * esize));
@@ -719,14 +513,14 @@ loom_status* ConcatOffsetImpl(loom_kernel_context* c) {
   Kernel k(c);
   const int n = k.num_inputs() - 1;
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(k.input(0), "concat_dim", &a64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(k.input(0), "concat_dim", &a64));
   std::vector<std::vector<int64_t>> shapes(static_cast<size_t>(n));
   for (int i = 0; i < n; ++i) {
-    LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(k.input(1 + i), "shape", &shapes[i]));
+    LOOM_RETURN_IF_ERROR(ReadIndexVector(k.input(1 + i), "shape", &shapes[i]));
   }
   const int rank = static_cast<int>(shapes[0].size());
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, rank, "concat_dim", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, rank, "concat_dim", &axis));
   int64_t offset = 0;
   for (int i = 0; i < n; ++i) {
     const std::vector<int64_t>& s = shapes[i];
@@ -743,7 +537,7 @@ loom_status* ConcatOffsetImpl(loom_kernel_context* c) {
     Tensor y;
     Dims d;
     d.push_back(rank);
-    LOOM_CPU_RETURN_IF_ERROR(k.allocate(i, d, &y));
+    LOOM_RETURN_IF_ERROR(k.allocate(i, d, &y));
     StoreIndices(y, v.data(), rank);
   }
   return nullptr;
@@ -755,13 +549,13 @@ loom_status* TileImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), m_t = k.input(1);
   std::vector<int64_t> mult;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(m_t, "multiples", &mult));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(m_t, "multiples", &mult));
   if (m_t.rank != 1 || static_cast<int64_t>(mult.size()) != x.rank) {
     return InvalidArgument("Expected multiples argument to be a vector of length ", x.rank,
                            " but got length ", mult.size(), " (input shape ", x.shape_str(),
                            ")");
   }
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank));
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
   Dims od;
   bool identity = true;
   for (int i = 0; i < x.rank; ++i) {
@@ -773,7 +567,7 @@ loom_status* TileImpl(loom_kernel_context* c) {
   }
   if (identity) return k.forward(0, 0, od);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   const Dims xs = x.shape();
   return DispatchBySize(x.dtype, [&](auto zero) -> loom_status* {
@@ -809,24 +603,20 @@ loom_status* BroadcastToImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), shape_t = k.input(1);
   Dims target;
-  LOOM_CPU_RETURN_IF_ERROR(ReadShapeVector(shape_t, "shape", &target));
-  for (int i = 0; i < target.n; ++i) {
-    if (target[i] < 0) return InvalidArgument("shape[", i, "] must be >= 0, got ", target[i]);
-  }
+  LOOM_RETURN_IF_ERROR(ReadShape(shape_t, "shape", &target));
+  LOOM_RETURN_IF_ERROR(loom::kit::CheckNonNegative(target, "shape"));
+  std::vector<int64_t> shape;
+  LOOM_RETURN_IF_ERROR(InvalidArgumentIf(
+      loom::kit::BroadcastToShape(x.dims, x.rank, target.d, target.n, &shape)));
   Tensor t;  // a stand-in with the target shape
   t.rank = target.n;
   t.dims = target.d;
   Broadcast bc;
   const Tensor* in[2] = {&x, &t};
-  loom_status* s = bc.Init(in, 2);
-  if (s != nullptr || bc.out != target) {
-    if (s) g_host->status_free(s);
-    return InvalidArgument("Unable to broadcast tensor of shape ", x.shape_str(),
-                           " to tensor of shape ", target.str());
-  }
+  LOOM_RETURN_IF_ERROR(BroadcastInputs(in, 2, &bc));
   if (x.same_shape(t)) return k.forward(0, 0, target);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, target, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, target, &y));
   if (y.size == 0) return nullptr;
   return DispatchBySize(x.dtype, [&](auto zero) -> loom_status* {
     using U = decltype(zero);
@@ -848,52 +638,13 @@ loom_status* BroadcastToImpl(loom_kernel_context* c) {
   });
 }
 
-// r0, r1: the axes along which s0, s1 were broadcast (to sum their gradients over).
-loom_status* BroadcastGradientArgsImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor t0 = k.input(0), t1 = k.input(1);
-  std::vector<int64_t> s0, s1;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(t0, "s0", &s0));
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(t1, "s1", &s1));
-  const int n = static_cast<int>(std::max(s0.size(), s1.size()));
-  std::vector<int64_t> r0, r1;
-  for (int i = 0; i < n; ++i) {
-    const int j0 = i - (n - static_cast<int>(s0.size()));
-    const int j1 = i - (n - static_cast<int>(s1.size()));
-    const int64_t a = j0 < 0 ? 1 : s0[j0], b = j1 < 0 ? 1 : s1[j1];
-    if (a == b) {
-      if (a == 1) {  // both 1: reduce both (TensorFlow's BCast does)
-        r0.push_back(i);
-        r1.push_back(i);
-      }
-    } else if (a == 1) {
-      r0.push_back(i);
-    } else if (b == 1) {
-      r1.push_back(i);
-    } else {
-      return InvalidArgument("Incompatible shapes: ",
-                             ShapeString(s0.data(), static_cast<int>(s0.size())), " vs. ",
-                             ShapeString(s1.data(), static_cast<int>(s1.size())));
-    }
-  }
-  Tensor o0, o1;
-  Dims d0, d1;
-  d0.push_back(static_cast<int64_t>(r0.size()));
-  d1.push_back(static_cast<int64_t>(r1.size()));
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, d0, &o0));
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(1, d1, &o1));
-  StoreIndices(o0, r0.data(), static_cast<int64_t>(r0.size()));
-  StoreIndices(o1, r1.data(), static_cast<int64_t>(r1.size()));
-  return nullptr;
-}
-
-// ---------------------------------------------------------------- Fill, Shape, Size, Rank
+// ---------------------------------------------------------------- Fill
 
 loom_status* FillImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor dims_t = k.input(0), value = k.input(1);
   Dims d;
-  LOOM_CPU_RETURN_IF_ERROR(ReadShapeVector(dims_t, "dims", &d));
+  LOOM_RETURN_IF_ERROR(ReadShape(dims_t, "dims", &d));
   if (value.rank != 0) {
     return InvalidArgument("value must be a scalar, got shape ", value.shape_str());
   }
@@ -901,7 +652,7 @@ loom_status* FillImpl(loom_kernel_context* c) {
     if (d[i] < 0) return InvalidArgument("dims[", i, "] must be >= 0, got ", d[i]);
   }
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, d, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &y));
   return DispatchBySize(value.dtype, [&](auto zero) -> loom_status* {
     using U = decltype(zero);
     const U v = value.as<const U>()[0];
@@ -911,53 +662,14 @@ loom_status* FillImpl(loom_kernel_context* c) {
   });
 }
 
-loom_status* ShapeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), y;
-  Dims d;
-  d.push_back(x.rank);
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, d, &y));
-  if (y.dtype == LOOM_DTYPE_INT32) {
-    for (int i = 0; i < x.rank; ++i) {
-      if (x.dim(i) > INT32_MAX) {
-        return InvalidArgument("Shape output type is int32 but dimension ", i, " is ",
-                               x.dim(i), "; use out_type int64");
-      }
-    }
-  }
-  StoreIndices(y, x.dims, x.rank);
-  return nullptr;
-}
-
-loom_status* SizeImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  if (y.dtype == LOOM_DTYPE_INT32 && x.size > INT32_MAX) {
-    return InvalidArgument("Number of elements ", x.size,
-                           " does not fit in int32; use out_type int64");
-  }
-  StoreIndices(y, &x.size, 1);
-  return nullptr;
-}
-
-loom_status* RankImpl(loom_kernel_context* c) {
-  Kernel k(c);
-  Tensor x = k.input(0), y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  const int64_t r = x.rank;
-  StoreIndices(y, &r, 1);
-  return nullptr;
-}
-
 // ---------------------------------------------------------------- OneHot
 
 loom_status* OneHotImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor ind = k.input(0), depth_t = k.input(1), on = k.input(2), off = k.input(3);
   int64_t axis = -1, depth = 0;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("axis", &axis, -1));
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(depth_t, "depth", &depth));
+  LOOM_RETURN_IF_ERROR(k.attr("axis", &axis, -1));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(depth_t, "depth", &depth));
   if (depth < 0) return InvalidArgument("depth must be non-negative, got: ", depth);
   if (axis < -1 || axis > ind.rank) {
     return InvalidArgument("Expected axis to be -1 or between [0, ", ind.rank + 1,
@@ -968,7 +680,7 @@ loom_status* OneHotImpl(loom_kernel_context* c) {
                            on.shape_str(), " and ", off.shape_str());
   }
   const int a = axis == -1 ? ind.rank : static_cast<int>(axis);
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(ind.rank + 1));
+  LOOM_RETURN_IF_ERROR(CheckRank(ind.rank + 1));
   Dims od;
   for (int i = 0; i < ind.rank; ++i) {
     if (i == a) od.push_back(depth);
@@ -976,7 +688,7 @@ loom_status* OneHotImpl(loom_kernel_context* c) {
   }
   if (a == ind.rank) od.push_back(depth);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   const Dims is = ind.shape();
   const int64_t prefix = Product(is, 0, a), suffix = Product(is, a, is.n);
@@ -1034,7 +746,7 @@ loom_status* RangeImpl(loom_kernel_context* c) {
     Dims d;
     d.push_back(size);
     Tensor y;
-    LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, d, &y));
+    LOOM_RETURN_IF_ERROR(k.allocate(0, d, &y));
     T* o = y.as<T>();
     for (int64_t i = 0; i < size; ++i) o[i] = static_cast<T>(start + static_cast<T>(i) * delta);
     return nullptr;
@@ -1048,7 +760,7 @@ loom_status* InvertPermutationImpl(loom_kernel_context* c) {
     return InvalidArgument("invert_permutation expects a 1D vector, got shape ", x.shape_str());
   }
   std::vector<int64_t> p;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(x, "x", &p));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(x, "x", &p));
   const int64_t n = x.size;
   std::vector<int64_t> inv(static_cast<size_t>(n), -1);
   for (int64_t i = 0; i < n; ++i) {
@@ -1059,7 +771,7 @@ loom_status* InvertPermutationImpl(loom_kernel_context* c) {
     inv[p[i]] = i;
   }
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, x.shape(), &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, x.shape(), &y));
   StoreIndices(y, inv.data(), n);
   return nullptr;
 }
@@ -1070,14 +782,14 @@ loom_status* GatherV2Impl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor params = k.input(0), ind = k.input(1), axis_t = k.input(2);
   int64_t a64 = 0, batch_dims = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(axis_t, "axis", &a64));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("batch_dims", &batch_dims, 0));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(axis_t, "axis", &a64));
+  LOOM_RETURN_IF_ERROR(k.attr("batch_dims", &batch_dims, 0));
   if (params.rank < 1) {
     return InvalidArgument("params must be at least 1 dimensional, got shape ",
                            params.shape_str());
   }
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, params.rank, "axis", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, params.rank, "axis", &axis));
   if (batch_dims < 0) batch_dims += ind.rank;
   if (batch_dims < 0 || batch_dims > ind.rank || batch_dims > axis) {
     return InvalidArgument("batch_dims must be in [0, min(indices rank ", ind.rank, ", axis ",
@@ -1090,7 +802,7 @@ loom_status* GatherV2Impl(loom_kernel_context* c) {
     }
   }
   const int bd = static_cast<int>(batch_dims);
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(params.rank + ind.rank));
+  LOOM_RETURN_IF_ERROR(CheckRank(params.rank + ind.rank));
   const Dims ps = params.shape(), is = ind.shape();
   Dims od;
   for (int i = 0; i < axis; ++i) od.push_back(ps[i]);
@@ -1099,7 +811,7 @@ loom_status* GatherV2Impl(loom_kernel_context* c) {
   const int64_t batch = Product(ps, 0, bd), outer = Product(ps, bd, axis), g = ps[axis];
   const int64_t inner = Product(ps, axis + 1, ps.n), n = Product(is, bd, is.n);
   std::vector<int64_t> idx;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(
       Tensor{ind.handle, ind.dtype, ind.size == 0 ? 0 : 1, &ind.size, ind.size, ind.data},
       "indices", &idx));
   for (size_t i = 0; i < idx.size(); ++i) {
@@ -1109,7 +821,7 @@ loom_status* GatherV2Impl(loom_kernel_context* c) {
     }
   }
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   const int64_t esize = static_cast<int64_t>(loom_dtype_size_inline(params.dtype));
   const int64_t row = inner * esize;
@@ -1162,9 +874,9 @@ loom_status* DynamicStitchImpl(loom_kernel_context* c) {
   Dims od;
   od.push_back(max_index + 1);
   for (int j = 0; j < constant.n; ++j) od.push_back(constant[j]);
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(od.n));
+  LOOM_RETURN_IF_ERROR(CheckRank(od.n));
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   const int64_t esize = static_cast<int64_t>(loom_dtype_size_inline(d0.dtype));
   const int64_t row = constant.num_elements() * esize;
   char* dst = static_cast<char*>(y.data);
@@ -1180,9 +892,6 @@ loom_status* DynamicStitchImpl(loom_kernel_context* c) {
 
 }  // namespace
 
-LOOM_CPU_KERNEL(ReshapeKernel) { return ReshapeImpl(ctx); }
-LOOM_CPU_KERNEL(ExpandDimsKernel) { return ExpandDimsImpl(ctx); }
-LOOM_CPU_KERNEL(SqueezeKernel) { return SqueezeImpl(ctx); }
 LOOM_CPU_KERNEL(TransposeKernel) { return TransposeImpl(ctx); }
 LOOM_CPU_KERNEL(ConcatV2Kernel) {
   const int n = g_host->kernel_num_inputs(ctx) - 1;
@@ -1202,12 +911,8 @@ LOOM_CPU_KERNEL(TileKernel) { return TileImpl(ctx); }
 LOOM_CPU_KERNEL(PackKernel) { return PackImpl(ctx); }
 LOOM_CPU_KERNEL(UnpackKernel) { return UnpackImpl(ctx); }
 LOOM_CPU_KERNEL(FillKernel) { return FillImpl(ctx); }
-LOOM_CPU_KERNEL(ShapeKernel) { return ShapeImpl(ctx); }
-LOOM_CPU_KERNEL(SizeKernel) { return SizeImpl(ctx); }
-LOOM_CPU_KERNEL(RankKernel) { return RankImpl(ctx); }
 LOOM_CPU_KERNEL(OneHotKernel) { return OneHotImpl(ctx); }
 LOOM_CPU_KERNEL(BroadcastToKernel) { return BroadcastToImpl(ctx); }
-LOOM_CPU_KERNEL(BroadcastGradientArgsKernel) { return BroadcastGradientArgsImpl(ctx); }
 LOOM_CPU_KERNEL(RangeKernel) { return RangeImpl(ctx); }
 LOOM_CPU_KERNEL(InvertPermutationKernel) { return InvertPermutationImpl(ctx); }
 LOOM_CPU_KERNEL(GatherV2Kernel) { return GatherV2Impl(ctx); }

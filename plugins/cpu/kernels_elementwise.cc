@@ -69,7 +69,7 @@ loom_status* Unary(loom_kernel_context* c) {
       return k.forward(0, 0, x.shape());
     } else {
       Tensor y;
-      LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+      LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
       const T* in = x.as<const T>();
       T* out = y.as<T>();
       k.parallel_for(x.size, Op::kCost, [&](int64_t b, int64_t e) {
@@ -223,7 +223,7 @@ loom_status* Binary(loom_kernel_context* c) {
     bc.strides[0][0] = bc.strides[1][0] = 1;
   } else {
     const Tensor* in[2] = {&a, &b};
-    LOOM_CPU_RETURN_IF_ERROR(bc.Init(in, 2));
+    LOOM_RETURN_IF_ERROR(BroadcastInputs(in, 2, &bc));
   }
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
@@ -243,9 +243,9 @@ loom_status* Binary(loom_kernel_context* c) {
     }
     Tensor out;
     if constexpr (kBoolOut) {
-      LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, bc.out, &out));
+      LOOM_RETURN_IF_ERROR(k.allocate(0, bc.out, &out));
     } else {
-      LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, bc.out, &out));
+      LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, bc.out, &out));
     }
     if (out.size == 0) return nullptr;
     RunBinary<Op, T, R>(k, bc, a.as<const T>(), b.as<const T>(), out.as<R>());
@@ -279,15 +279,11 @@ template <typename Op, typename Types>
 loom_status* SameShapeBinary(loom_kernel_context* c) {
   Kernel k(c);
   Tensor a = k.input(0), b = k.input(1);
-  if (!a.same_shape(b) || a.dtype != b.dtype) {
-    return InvalidArgument("inputs must have the same dtype and shape, got ",
-                           DtypeName(a.dtype), a.shape_str(), " and ", DtypeName(b.dtype),
-                           b.shape_str());
-  }
+  LOOM_RETURN_IF_ERROR(loom::kit::CheckSameDtypeAndShape(a, b));
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     Tensor out;
-    LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, a.shape(), &out));
+    LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, a.shape(), &out));
     const T* ap = a.as<const T>();
     const T* bp = b.as<const T>();
     T* op = out.as<T>();
@@ -338,7 +334,7 @@ loom_status* SelectImpl(loom_kernel_context* c) {
                            ", then: ", t.shape_str());
   }
   Tensor out;
-  LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({1, 2}, 0, t.shape(), &out));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({1, 2}, 0, t.shape(), &out));
   if (out.size == 0) return nullptr;
   return DispatchBySize(t.dtype, [&](auto zero) -> loom_status* {
     using U = decltype(zero);
@@ -361,9 +357,9 @@ loom_status* SelectV2Impl(loom_kernel_context* c) {
   Tensor cond = k.input(0), t = k.input(1), e = k.input(2);
   Broadcast bc;
   const Tensor* in[3] = {&cond, &t, &e};
-  LOOM_CPU_RETURN_IF_ERROR(bc.Init(in, 3));
+  LOOM_RETURN_IF_ERROR(BroadcastInputs(in, 3, &bc));
   Tensor out;
-  LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({1, 2}, 0, bc.out, &out));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({1, 2}, 0, bc.out, &out));
   if (out.size == 0) return nullptr;
   return DispatchBySize(t.dtype, [&](auto zero) -> loom_status* {
     using U = decltype(zero);
@@ -408,7 +404,7 @@ loom_status* CastImpl(loom_kernel_context* c) {
     return Dispatch(CastTypes{}, dst, [&](auto dzero) -> loom_status* {
       using D = decltype(dzero);
       Tensor y;
-      LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+      LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
       const S* in = x.as<const S>();
       D* out = y.as<D>();
       k.parallel_for(x.size, 1, [&](int64_t s, int64_t e) {
@@ -436,7 +432,7 @@ loom_status* AddNImpl(loom_kernel_context* c) {
     }
   }
   Tensor out;
-  LOOM_CPU_RETURN_IF_ERROR(
+  LOOM_RETURN_IF_ERROR(
       k.forward_or_allocate(candidates.data(), n, 0, in[0].shape(), &out));
   return Dispatch(NumericTypes{}, in[0].dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
@@ -460,7 +456,7 @@ loom_status* BiasAddImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor v = k.input(0), bias = k.input(1);
   std::string fmt;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr_string("data_format", &fmt, "NHWC"));
+  LOOM_RETURN_IF_ERROR(k.attr_string("data_format", &fmt, "NHWC"));
   if (v.rank < 2) {
     return InvalidArgument("Input tensor must be at least 2D: ", v.shape_str());
   }
@@ -474,7 +470,7 @@ loom_status* BiasAddImpl(loom_kernel_context* c) {
                            "tensor: ", bias.shape_str(), " vs. ", v.shape_str());
   }
   Tensor out;
-  LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, v.shape(), &out));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, v.shape(), &out));
   if (out.size == 0) return nullptr;
   const int64_t channels = bias.dim(0);
   int64_t inner = 1;  // elements per (row, channel)
@@ -508,7 +504,7 @@ loom_status* FillLike(loom_kernel_context* c) {
   return Dispatch(FillTypes{}, x.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     Tensor y;
-    LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+    LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
     T* o = y.as<T>();
     const T v = static_cast<T>(kValue);
     k.parallel_for(y.size, 1, [&](int64_t s, int64_t e) { std::fill(o + s, o + e, v); });
@@ -519,7 +515,7 @@ loom_status* FillLike(loom_kernel_context* c) {
 loom_status* LogicalNotImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), y;
-  LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
   const bool* in = x.as<const bool>();
   bool* out = y.as<bool>();
   k.parallel_for(x.size, 1, [&](int64_t s, int64_t e) {

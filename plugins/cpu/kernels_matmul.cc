@@ -77,8 +77,8 @@ loom_status* MatMulImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor a = k.input(0), b = k.input(1);
   bool ta = false, tb = false;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("transpose_a", &ta, false));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("transpose_b", &tb, false));
+  LOOM_RETURN_IF_ERROR(k.attr("transpose_a", &ta, false));
+  LOOM_RETURN_IF_ERROR(k.attr("transpose_b", &tb, false));
   if (a.rank != 2) {
     return InvalidArgument("In[0] is not a matrix. Instead it has shape ", a.shape_str());
   }
@@ -95,7 +95,7 @@ loom_status* MatMulImpl(loom_kernel_context* c) {
   od.push_back(m);
   od.push_back(n);
   Tensor out;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &out));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &out));
   return Dispatch(NumericTypes{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     Gemm<T>(k, true, a.as<const T>(), ta, b.as<const T>(), tb, out.as<T>(), m, n, ka);
@@ -110,8 +110,8 @@ loom_status* BatchMatMulImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), y = k.input(1);
   bool adj_x = false, adj_y = false;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("adj_x", &adj_x, false));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("adj_y", &adj_y, false));
+  LOOM_RETURN_IF_ERROR(k.attr("adj_x", &adj_x, false));
+  LOOM_RETURN_IF_ERROR(k.attr("adj_y", &adj_y, false));
   if (x.rank < 2 || y.rank < 2) {
     return InvalidArgument("In[0] and In[1] must have rank >= 2, but got ", x.shape_str(),
                            " and ", y.shape_str());
@@ -138,7 +138,7 @@ loom_status* BatchMatMulImpl(loom_kernel_context* c) {
   yb.rank -= 2;
   Broadcast bc;
   const Tensor* in[2] = {&xb, &yb};
-  loom_status* s = bc.Init(in, 2);
+  loom_status* s = BroadcastInputs(in, 2, &bc);
   if (s != nullptr) {
     g_host->status_free(s);
     return InvalidArgument("In[0] and In[1] must have compatible batch dimensions: ",
@@ -147,9 +147,9 @@ loom_status* BatchMatMulImpl(loom_kernel_context* c) {
   Dims od = bc.out;
   od.push_back(m);
   od.push_back(n);
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(od.n));
+  LOOM_RETURN_IF_ERROR(CheckRank(od.n));
   Tensor out;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &out));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &out));
   const int64_t batch = bc.out.num_elements();
   if (out.size == 0) return nullptr;
   // Per output batch index: the matrix index of x and of y.

@@ -26,7 +26,7 @@ loom_status* SoftmaxImpl(loom_kernel_context* c) {
     return InvalidArgument("logits must have >= 1 dimension, got ", x.shape_str());
   }
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
   const int64_t cls = x.dim(x.rank - 1);
   if (y.size == 0) return nullptr;
   const int64_t rows = x.size / cls;
@@ -77,7 +77,7 @@ loom_status* SoftmaxXentImpl(loom_kernel_context* c) {
   Tensor x = k.input(0), l = k.input(1);
   Broadcast bc;
   const Tensor* in[2] = {&x, &l};
-  loom_status* s = bc.Init(in, 2);
+  loom_status* s = BroadcastInputs(in, 2, &bc);
   if (s != nullptr || bc.out.n != 2) {
     if (s) g_host->status_free(s);
     return InvalidArgument("logits and labels must be broadcastable to the same 2-D shape: "
@@ -87,8 +87,8 @@ loom_status* SoftmaxXentImpl(loom_kernel_context* c) {
   Dims ld;
   ld.push_back(rows);
   Tensor loss, back;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, ld, &loss));
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(1, bc.out, &back));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, ld, &loss));
+  LOOM_RETURN_IF_ERROR(k.allocate(1, bc.out, &back));
   return Dispatch(FloatTypes{}, x.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     if (rows == 0) return nullptr;
@@ -131,7 +131,7 @@ loom_status* SparseSoftmaxXentImpl(loom_kernel_context* c) {
                            x.shape_str());
   }
   std::vector<int64_t> labels;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(l, "labels", &labels));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(l, "labels", &labels));
   for (size_t i = 0; i < labels.size(); ++i) {
     if (labels[i] < 0 || labels[i] >= cls) {
       return InvalidArgument("Received a label value of ", labels[i], " at index ", i,
@@ -142,8 +142,8 @@ loom_status* SparseSoftmaxXentImpl(loom_kernel_context* c) {
   Dims ld;
   ld.push_back(rows);
   Tensor loss, back;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, ld, &loss));
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(1, x.shape(), &back));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, ld, &loss));
+  LOOM_RETURN_IF_ERROR(k.allocate(1, x.shape(), &back));
   if (rows == 0) return nullptr;
   return Dispatch(FloatTypes{}, x.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
@@ -209,8 +209,8 @@ loom_status* AssignUpdateImpl(loom_kernel_context* c) {
 loom_status* ApplyGradientDescentImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor var = k.input(0), alpha = k.input(1), delta = k.input(2);
-  LOOM_CPU_RETURN_IF_ERROR(CheckScalar(alpha, "alpha"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, delta, "delta"));
+  LOOM_RETURN_IF_ERROR(CheckScalar(alpha, "alpha"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, delta, "delta"));
   return Dispatch(FloatTypes{}, var.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     T* p = var.as<T>();
@@ -227,11 +227,11 @@ loom_status* ApplyMomentumImpl(loom_kernel_context* c) {
   Tensor var = k.input(0), accum = k.input(1), lr = k.input(2), grad = k.input(3),
          mom = k.input(4);
   bool nesterov = false;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("use_nesterov", &nesterov, false));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, accum, "accum"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckScalar(lr, "lr"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckScalar(mom, "momentum"));
+  LOOM_RETURN_IF_ERROR(k.attr("use_nesterov", &nesterov, false));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, accum, "accum"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
+  LOOM_RETURN_IF_ERROR(CheckScalar(lr, "lr"));
+  LOOM_RETURN_IF_ERROR(CheckScalar(mom, "momentum"));
   return Dispatch(FloatTypes{}, var.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     T* p = var.as<T>();
@@ -254,14 +254,14 @@ loom_status* ApplyAdamImpl(loom_kernel_context* c) {
   const char* names[6] = {"beta1_power", "beta2_power", "lr", "beta1", "beta2", "epsilon"};
   for (int i = 0; i < 6; ++i) {
     scal[i] = k.input(3 + i);
-    LOOM_CPU_RETURN_IF_ERROR(CheckScalar(scal[i], names[i]));
+    LOOM_RETURN_IF_ERROR(CheckScalar(scal[i], names[i]));
   }
   Tensor grad = k.input(9);
   bool nesterov = false;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("use_nesterov", &nesterov, false));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, m, "m"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, v, "v"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
+  LOOM_RETURN_IF_ERROR(k.attr("use_nesterov", &nesterov, false));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, m, "m"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, v, "v"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
   return Dispatch(FloatTypes{}, var.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     const T b1p = scal[0].as<const T>()[0], b2p = scal[1].as<const T>()[0];
@@ -291,10 +291,10 @@ loom_status* ApplyAdagradImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor var = k.input(0), accum = k.input(1), lr = k.input(2), grad = k.input(3);
   bool update_slots = true;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("update_slots", &update_slots, true));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, accum, "accum"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckScalar(lr, "lr"));
+  LOOM_RETURN_IF_ERROR(k.attr("update_slots", &update_slots, true));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, accum, "accum"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
+  LOOM_RETURN_IF_ERROR(CheckScalar(lr, "lr"));
   return Dispatch(FloatTypes{}, var.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     const T l = lr.as<const T>()[0];
@@ -318,12 +318,12 @@ loom_status* ApplyRMSPropImpl(loom_kernel_context* c) {
   const char* names[4] = {"lr", "rho", "momentum", "epsilon"};
   for (int i = 0; i < 4; ++i) {
     scal[i] = k.input(3 + i);
-    LOOM_CPU_RETURN_IF_ERROR(CheckScalar(scal[i], names[i]));
+    LOOM_RETURN_IF_ERROR(CheckScalar(scal[i], names[i]));
   }
   Tensor grad = k.input(7);
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, ms, "ms"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, mom, "mom"));
-  LOOM_CPU_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, ms, "ms"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, mom, "mom"));
+  LOOM_RETURN_IF_ERROR(CheckLike(var, grad, "grad"));
   return Dispatch(FloatTypes{}, var.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     const T lr = scal[0].as<const T>()[0], rho = scal[1].as<const T>()[0];

@@ -213,15 +213,15 @@ loom_status* RandomImpl(void* state, loom_kernel_context* c) {
                            shape_t.shape_str());
   }
   std::vector<int64_t> sv;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(shape_t, "shape", &sv));
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(static_cast<int>(std::min<size_t>(sv.size(), 1000))));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(shape_t, "shape", &sv));
+  LOOM_RETURN_IF_ERROR(CheckRank(static_cast<int>(std::min<size_t>(sv.size(), 1000))));
   Dims d;
   for (size_t i = 0; i < sv.size(); ++i) {
     if (sv[i] < 0) return InvalidArgument("shape[", i, "] must be >= 0, got ", sv[i]);
     d.push_back(sv[i]);
   }
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, d, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &y));
   auto* st = static_cast<RandomState*>(state);
   Philox base;
   {

@@ -185,16 +185,14 @@ loom_status* ReduceImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), axes_t = k.input(1);
   bool keep_dims = false;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("keep_dims", &keep_dims, false));
+  LOOM_RETURN_IF_ERROR(k.attr("keep_dims", &keep_dims, false));
   std::vector<int64_t> axes;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(axes_t, "reduction_indices", &axes));
-  LOOM_CPU_RETURN_IF_ERROR(CheckRank(x.rank));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(axes_t, "reduction_indices", &axes));
+  LOOM_RETURN_IF_ERROR(CheckRank(x.rank));
   bool reduce[kMaxDims] = {};
   for (int64_t a : axes) {
-    if (a < -x.rank || a >= x.rank) {
-      return InvalidArgument("Invalid reduction dimension ", a, " for input with ", x.rank,
-                             " dimension(s); input shape ", x.shape_str());
-    }
+    LOOM_RETURN_IF_ERROR(
+        InvalidArgumentIf(loom::kit::CheckReductionAxis(a, x.dims, x.rank)));
     reduce[a < 0 ? a + x.rank : a] = true;
   }
   Dims out_dims;
@@ -209,7 +207,7 @@ loom_status* ReduceImpl(loom_kernel_context* c) {
     bool any = false;
     for (int i = 0; i < x.rank; ++i) any |= reduce[i] && x.dim(i) != 1;
     if (!any) return k.forward(0, 0, out_dims);  // only size-1 axes: same data
-    LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, out_dims, &y));
+    LOOM_RETURN_IF_ERROR(k.allocate(0, out_dims, &y));
     if (y.size == 0) return nullptr;
     T* out = y.as<T>();
     int64_t count = 1;
@@ -235,9 +233,9 @@ loom_status* ArgImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), dim_t = k.input(1);
   int64_t axis64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dimension", &axis64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dimension", &axis64));
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(axis64, x.rank, "dimension", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(axis64, x.rank, "dimension", &axis));
   if (x.dim(axis) == 0) {
     return InvalidArgument("Reduction axis ", axis, " is empty in shape ", x.shape_str());
   }
@@ -251,7 +249,7 @@ loom_status* ArgImpl(loom_kernel_context* c) {
   const int64_t mid = x.dim(axis);
   const loom_dtype out_dt = k.output_dtype(0);
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   if (y.size == 0) return nullptr;
   return Dispatch(ComparableTypes{}, x.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
@@ -286,7 +284,7 @@ loom_status* ArgImpl(loom_kernel_context* c) {
 loom_status* L2LossImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
   return Dispatch(FloatTypes{}, x.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     const T* p = x.as<const T>();
@@ -309,7 +307,7 @@ loom_status* BiasAddGradImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor g = k.input(0);
   std::string fmt;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr_string("data_format", &fmt, "NHWC"));
+  LOOM_RETURN_IF_ERROR(k.attr_string("data_format", &fmt, "NHWC"));
   if (g.rank < 2) {
     return InvalidArgument("Input tensor must be at least 2D: ", g.shape_str());
   }
@@ -317,7 +315,7 @@ loom_status* BiasAddGradImpl(loom_kernel_context* c) {
   Dims od;
   od.push_back(g.dim(cdim));
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   return Dispatch(NumericTypes{}, g.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     T* out = y.as<T>();
@@ -341,12 +339,12 @@ loom_status* CumsumImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), axis_t = k.input(1);
   bool exclusive = false, reverse = false;
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("exclusive", &exclusive, false));
-  LOOM_CPU_RETURN_IF_ERROR(k.attr("reverse", &reverse, false));
+  LOOM_RETURN_IF_ERROR(k.attr("exclusive", &exclusive, false));
+  LOOM_RETURN_IF_ERROR(k.attr("reverse", &reverse, false));
   int64_t a64 = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(axis_t, "axis", &a64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(axis_t, "axis", &a64));
   int axis = 0;
-  LOOM_CPU_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "axis", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(a64, x.rank, "axis", &axis));
   int64_t outer = 1, inner = 1;
   for (int i = 0; i < axis; ++i) outer *= x.dim(i);
   for (int i = axis + 1; i < x.rank; ++i) inner *= x.dim(i);
@@ -354,7 +352,7 @@ loom_status* CumsumImpl(loom_kernel_context* c) {
   return Dispatch(NumericTypes{}, x.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     Tensor y;
-    LOOM_CPU_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+    LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
     const T* in = x.as<const T>();
     T* out = y.as<T>();
     k.parallel_for(outer * inner, mid * 2 + 2, [&](int64_t s, int64_t e) {
@@ -386,7 +384,7 @@ loom_status* UnsortedSegmentSumImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor data = k.input(0), ids = k.input(1), num_t = k.input(2);
   int64_t num = 0;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexScalar(num_t, "num_segments", &num));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(num_t, "num_segments", &num));
   if (num < 0) return InvalidArgument("num_segments must be >= 0, got ", num);
   bool prefix = ids.rank <= data.rank;
   for (int i = 0; prefix && i < ids.rank; ++i) prefix = ids.dim(i) == data.dim(i);
@@ -402,7 +400,7 @@ loom_status* UnsortedSegmentSumImpl(loom_kernel_context* c) {
     inner *= data.dim(i);
   }
   std::vector<int64_t> seg;
-  LOOM_CPU_RETURN_IF_ERROR(ReadIndexVector(
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(
       Tensor{ids.handle, ids.dtype, ids.size == 0 ? 0 : 1, &ids.size, ids.size, ids.data},
       "segment_ids", &seg));
   for (size_t j = 0; j < seg.size(); ++j) {
@@ -412,7 +410,7 @@ loom_status* UnsortedSegmentSumImpl(loom_kernel_context* c) {
     }
   }
   Tensor y;
-  LOOM_CPU_RETURN_IF_ERROR(k.allocate(0, od, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, od, &y));
   return Dispatch(NumericTypes{}, data.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     T* out = y.as<T>();

@@ -3,8 +3,10 @@
 // Copy this file to start a device plugin for new hardware. It shows every
 // piece a device plugin has, in the order the host needs them:
 //
-//   1. loom_plugin_init: the one exported symbol. It checks the ABI, describes
-//      the plugin, and registers a device type and its kernels.
+//   1. loom_plugin_init: the one exported symbol. LOOM_KIT_PLUGIN (from the
+//      SDK's plugin kit, loom/plugin/kit.hpp) writes it: it checks the ABI,
+//      describes the plugin, keeps the host's table, then calls RegisterAll,
+//      which registers a device type and its kernels.
 //   2. The device interface: memory (allocate/free), copies between host and
 //      device memory, synchronisation, statistics. Streams and events are
 //      optional; a synchronous device leaves them NULL.
@@ -18,22 +20,23 @@
 // plugin kernel, end to end.
 //
 // Rules every plugin follows (the runtime enforces the first two):
-//  - Include only loom/loom_plugin.h from Loom, link nothing of Loom's: the
-//    host hands you its function table (`host`) at init; keep that pointer.
+//  - Include only Loom's public headers (loom/loom_plugin.h and the header-only
+//    kit, loom/plugin/*.hpp), link nothing of Loom's: the host hands you its
+//    function table at init (the kit keeps it in loom::kit::g_host).
 //  - Export only loom_plugin_init (build with -fvisibility=hidden, which
 //    loom_add_plugin does).
 //  - Never throw across the C boundary; return a loom_status* made with
-//    host->status_new (NULL means OK). The host owns statuses you return.
+//    host->status_new or the kit's Error/InvalidArgument (NULL means OK). The
+//    host owns statuses you return.
 #include <cstdlib>
 #include <cstring>
 
-#include "loom/loom_plugin.h"
 #include "loom/loom_version.h"
+#include "loom/plugin/kit.hpp"
 
 namespace {
 
-// The host's function table, valid for the life of the process.
-const loom_host_api* g_host = nullptr;
+using loom::kit::g_host;  // the host's function table, valid for the life of the process
 
 // ---------------------------------------------------------------- device memory
 
@@ -83,27 +86,19 @@ loom_status* NullAddCompute(void* /*state*/, loom_kernel_context* /*ctx*/) {
   return g_host->status_new(LOOM_CODE_UNIMPLEMENTED, "null device: Add is not implemented");
 }
 
-}  // namespace
+// ---------------------------------------------------------------- registration
 
-extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host,
-                                                            loom_plugin_info* out_info) {
-  // 1. ABI check. A different major means the function table's layout may
-  //    differ: refuse, naming both versions. (The host also checks what we
-  //    report in out_info.)
-  if (host->abi_major != LOOM_PLUGIN_ABI_MAJOR) {
-    return host->status_new(LOOM_CODE_FAILED_PRECONDITION,
-                            "null plugin: built for another plugin ABI major version");
-  }
-  g_host = host;
+// Kernels: one row per (op, device type), restricted to the dtypes it handles
+// through constraints on the op's type attributes. Inputs that hold shapes or
+// axes would be listed as host-memory arguments (the fourth entry); a kernel
+// with per-node state gives create/destroy functions (see kit::KernelRow).
+const loom::kit::KernelRow kKernels[] = {
+    {"Add", NullAddCompute, {{"T", LOOM_DTYPE_BIT(LOOM_DTYPE_FLOAT)}}, {}},
+};
 
-  // 2. Describe the plugin. Strings must have static lifetime.
-  out_info->struct_size = LOOM_PLUGIN_INFO_STRUCT_SIZE;
-  out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
-  out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
-  out_info->name = "null";
-  out_info->version = LOOM_VERSION_STRING;  // built with Loom; your plugin gives its own version
-  out_info->ext = nullptr;
-
+// What init does after the kit's prologue has checked the ABI and described
+// the plugin.
+loom_status* RegisterAll(const loom_host_api* host) {
   // 3. The device type. Fill every field, NULL for optional functions you do
   //    not provide; struct_size tells the host which fields exist.
   loom_device_interface dev;
@@ -132,28 +127,15 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
   /* (optional) */ dev.synchronize = NullSynchronize;
   /* (optional) */ dev.memory_stats = nullptr;
   dev.ext = nullptr;
-  loom_status* s = host->register_device(&dev);  // the host copies the struct
-  if (s != nullptr) return s;
+  LOOM_RETURN_IF_ERROR(host->register_device(&dev));  // the host copies the struct
 
-  // 4. Kernels: one loom_kernel_def per (op, device type), restricted to the
-  //    dtypes it handles through constraints on the op's type attributes.
-  //    Inputs that hold shapes or axes would be listed in host_memory_args.
-  static const loom_type_constraint kFloatOnly[] = {{"T", LOOM_DTYPE_BIT(LOOM_DTYPE_FLOAT)}};
-  loom_kernel_def add;
-  std::memset(&add, 0, sizeof(add));
-  add.struct_size = LOOM_KERNEL_DEF_STRUCT_SIZE;
-  add.op_type = "Add";
-  add.device_type = "NULL";
-  add.constraints = kFloatOnly;
-  add.num_constraints = 1;
-  add.host_memory_args = nullptr;
-  add.num_host_memory_args = 0;
-  add.priority = 0;
-  add.user_data = nullptr;
-  add.create = nullptr;   /* (optional) per-node state from the node's attrs */
-  add.compute = NullAddCompute;
-  add.compute_async = nullptr;
-  add.destroy = nullptr;
-  add.ext = nullptr;
-  return host->register_kernel(&add);
+  // 4. The kernel table above.
+  return loom::kit::RegisterKernels(host, "NULL", kKernels);
 }
+
+}  // namespace
+
+// 1. + 2. The exported entry point: ABI check, plugin description ("null",
+//    version; strings with static lifetime), then RegisterAll.
+// Built with Loom, it reports Loom's version; your plugin gives its own.
+LOOM_KIT_PLUGIN("null", LOOM_VERSION_STRING, RegisterAll)

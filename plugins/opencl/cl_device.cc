@@ -12,7 +12,6 @@
 
 namespace loom_opencl {
 
-const loom_host_api* g_host = nullptr;
 std::vector<std::unique_ptr<ClDevice>> g_devices;
 
 namespace {
@@ -374,7 +373,7 @@ loom_status* ClDevice::BuildProgram() {
 }
 
 loom_status* ClDevice::Kernel(const char* name, ClKernel** out) {
-  LOOM_CL_RETURN_IF_ERROR(EnsureContext());
+  LOOM_RETURN_IF_ERROR(EnsureContext());
   std::call_once(program_once_, [this] {
     loom_status* s = BuildProgram();
     if (s) {
@@ -419,7 +418,7 @@ loom_status* ClDevice::Launch(const char* name, const char* op,
   }
   if (total == 0) return nullptr;  // nothing to do (an empty tensor)
   ClKernel* k = nullptr;
-  LOOM_CL_RETURN_IF_ERROR(Kernel(name, &k));
+  LOOM_RETURN_IF_ERROR(Kernel(name, &k));
   if (has_local && dims == 1 && l[0] > k->max_work_group_size) {
     // A 1-D group size is only a preference: shrink it to what the device
     // allows for this kernel (a power of two) and round the range again.
@@ -467,7 +466,7 @@ void ClDevice::EmptyPool() {
 }
 
 loom_status* ClDevice::Allocate(size_t bytes, cl_mem* out) {
-  LOOM_CL_RETURN_IF_ERROR(EnsureContext());
+  LOOM_RETURN_IF_ERROR(EnsureContext());
   const size_t size = RoundSize(bytes);
   cl_mem m = nullptr;
   {

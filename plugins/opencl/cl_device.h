@@ -27,47 +27,20 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
-#include <sstream>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "loom/loom_plugin.h"
+#include "loom/plugin/kit.hpp"
 
 namespace loom_opencl {
 
-// Set once by loom_plugin_init; read-only afterwards.
-extern const loom_host_api* g_host;
-
-#define LOOM_CL_RETURN_IF_ERROR(expr)            \
-  do {                                           \
-    loom_status* _loom_cl_s = (expr);            \
-    if (_loom_cl_s != nullptr) return _loom_cl_s; \
-  } while (0)
-
-inline void StrAppend(std::ostringstream&) {}
-template <typename A, typename... R>
-void StrAppend(std::ostringstream& os, const A& a, const R&... r) {
-  os << a;
-  StrAppend(os, r...);
-}
-template <typename... A>
-std::string StrCat(const A&... a) {
-  std::ostringstream os;
-  StrAppend(os, a...);
-  return os.str();
-}
-inline loom_status* Error(loom_code code, const std::string& msg) {
-  return g_host->status_new(code, msg.c_str());
-}
-template <typename... A>
-loom_status* InvalidArgument(const A&... a) {
-  return Error(LOOM_CODE_INVALID_ARGUMENT, StrCat(a...));
-}
-template <typename... A>
-loom_status* Unimplemented(const A&... a) {
-  return Error(LOOM_CODE_UNIMPLEMENTED, StrCat(a...));
-}
+using loom::kit::Error;
+using loom::kit::g_host;
+using loom::kit::InvalidArgument;
+using loom::kit::StrCat;
+using loom::kit::Unimplemented;
 
 // "CL_OUT_OF_RESOURCES"; "CL_ERROR(-9999)" for codes not in the 1.2 headers.
 std::string ClErrorName(cl_int err);

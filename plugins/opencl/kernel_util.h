@@ -13,89 +13,39 @@
 
 namespace loom_opencl {
 
-// The largest rank the kernels index (TensorFlow's GPU kernels stop at 8 too).
-constexpr int kMaxDims = 8;
+using loom::kit::CheckRank;
+using loom::kit::Dims;
+using loom::kit::DtypeName;
+using loom::kit::InvalidArgumentIf;
+using loom::kit::kMaxDims;
+using loom::kit::NormalizeAxis;
+using loom::kit::ReadIndexScalar;
+using loom::kit::ReadShape;
+using loom::kit::ReadIndexVector;
+using loom::kit::RowMajorStrides;
+using loom::kit::ShapeString;
+using loom::kit::StoreIndices;
+using loom::kit::Tensor;
 
-std::string ShapeString(const int64_t* dims, int rank);  // "[2,3]"
-const char* DtypeName(loom_dtype dt);
+// The most (collapsed) dims the index views below carry to the OpenCL C
+// kernels; cl/common.cl's LOOM_MAX_DIMS must match. Shapes up to the kit's
+// kMaxDims are accepted; a view that cannot be collapsed to this many dims is
+// refused with UNIMPLEMENTED (TensorFlow's GPU kernels stop at 8 too).
+constexpr int kMaxViewDims = 8;
+
 // The OpenCL C spelling of a dtype's element ("float", "int", "long", "uchar"),
 // as used in kernel names; nullptr if the kernels do not handle it.
 const char* ClTypeName(loom_dtype dt);
 
-struct Dims {
-  int64_t d[32];
-  int n = 0;
-  Dims() = default;
-  Dims(const int64_t* dims, int rank) : n(rank) {
-    for (int i = 0; i < rank; ++i) d[i] = dims[i];
-  }
-  void push_back(int64_t v) { d[n++] = v; }
-  int64_t operator[](int i) const { return d[i]; }
-  int64_t& operator[](int i) { return d[i]; }
-  int64_t num_elements() const {
-    int64_t e = 1;
-    for (int i = 0; i < n; ++i) e *= d[i];
-    return e;
-  }
-  bool operator==(const Dims& o) const {
-    if (n != o.n) return false;
-    for (int i = 0; i < n; ++i)
-      if (d[i] != o.d[i]) return false;
-    return true;
-  }
-  std::string str() const { return ShapeString(d, n); }
-};
-
-// A borrowed tensor. For tensors in device memory `data` is a cl_mem (see
-// cl_device.h); for host-memory arguments it is a host pointer.
-struct Tensor {
-  const loom_tensor* handle = nullptr;
-  loom_dtype dtype = LOOM_DTYPE_INVALID;
-  int rank = 0;
-  const int64_t* dims = nullptr;
-  int64_t size = 0;  // number of elements
-  void* data = nullptr;
-
-  int64_t dim(int i) const { return dims[i]; }
-  Dims shape() const { return Dims(dims, rank); }
-  std::string shape_str() const { return ShapeString(dims, rank); }
-  bool same_shape(const Tensor& o) const { return shape() == o.shape(); }
-  size_t bytes() const { return static_cast<size_t>(size) * loom_dtype_size_inline(dtype); }
-  cl_mem mem() const { return static_cast<cl_mem>(data); }
-  template <typename T>
-  const T* host() const { return static_cast<const T*>(data); }
-};
-
-Tensor Wrap(const loom_tensor* t);
+// A tensor in device memory: its data is a cl_mem (see cl_device.h). For
+// host-memory arguments use t.as<const T>() instead.
+inline cl_mem Mem(const Tensor& t) { return static_cast<cl_mem>(t.data); }
 
 // The kernel context of one op execution, and the device it runs on.
-class Kernel {
+class Kernel : public loom::kit::KernelContext {
  public:
   explicit Kernel(loom_kernel_context* c);
-  loom_kernel_context* ctx() const { return ctx_; }
   ClDevice& dev() const { return *dev_; }
-  const char* op_name() const { return g_host->kernel_op_name(ctx_); }
-
-  int num_inputs() const { return g_host->kernel_num_inputs(ctx_); }
-  Tensor input(int i) const { return Wrap(g_host->kernel_input(ctx_, i)); }
-  loom_dtype output_dtype(int i) const { return g_host->kernel_output_dtype(ctx_, i); }
-
-  loom_status* allocate(int i, const Dims& d, Tensor* out) const;
-  // Reuses input `candidate`'s buffer for output i when the host allows.
-  loom_status* forward_or_allocate(int candidate, int i, const Dims& d, Tensor* out) const;
-  loom_status* forward_or_allocate2(int c0, int c1, int i, const Dims& d, Tensor* out) const;
-  // Output `out` aliases input `in` with new dims.
-  loom_status* forward(int in, int out, const Dims& d) const {
-    return g_host->kernel_forward_input(ctx_, in, out, d.d, d.n);
-  }
-  loom_status* temp(loom_dtype dt, const Dims& d, Tensor* out) const;
-
-  // Attributes; a NOT_FOUND attr takes `def`.
-  loom_status* attr(const char* name, bool* out, bool def) const;
-  loom_status* attr(const char* name, int64_t* out, int64_t def) const;
-  loom_status* attr(const char* name, loom_dtype* out, loom_dtype def) const;
-  loom_status* attr_string(const char* name, std::string* out, const char* def) const;
-  loom_status* attr_list(const char* name, std::vector<int64_t>* out) const;
 
   // Enqueues an OpenCL kernel on this op's device (see ClDevice::Launch).
   loom_status* Launch(const char* name, std::initializer_list<size_t> global,
@@ -108,7 +58,6 @@ class Kernel {
                         std::initializer_list<KernelArg> args) const;
 
  private:
-  loom_kernel_context* ctx_;
   ClDevice* dev_;
 };
 
@@ -117,10 +66,6 @@ class Kernel {
 // amortise their overhead; GPUs like multiples of 64.
 constexpr size_t kLocal = 256;
 
-// Host-memory index arguments (shapes, axes) as int64s.
-loom_status* ReadIndexVector(const Tensor& t, const char* what, std::vector<int64_t>* out);
-loom_status* ReadIndexScalar(const Tensor& t, const char* what, int64_t* out);
-loom_status* NormalizeAxis(int64_t axis, int rank, const char* what, int* out);
 loom_status* CheckScalar(const Tensor& t, const char* what);
 loom_status* UnsupportedDtype(const char* op, loom_dtype dt);
 
@@ -132,14 +77,14 @@ loom_status* UnsupportedDtype(const char* op, loom_dtype dt);
 // output reads a[sum(c_d * sa[d])], b[sum(c_d * sb[d])] for its coordinates c.
 struct BroadcastView {
   int64_t rank;
-  int64_t dims[kMaxDims];
-  int64_t sa[kMaxDims];
-  int64_t sb[kMaxDims];
+  int64_t dims[kMaxViewDims];
+  int64_t sa[kMaxViewDims];
+  int64_t sb[kMaxViewDims];
 };
 
 // Computes the broadcast output shape of a and b and the collapsed view.
 // INVALID_ARGUMENT "Incompatible shapes: [2,3] vs. [4]" when they do not
-// broadcast; UNIMPLEMENTED when the collapsed rank exceeds kMaxDims.
+// broadcast; UNIMPLEMENTED when the collapsed rank exceeds kMaxViewDims.
 loom_status* MakeBroadcast(const Dims& a, const Dims& b, Dims* out, BroadcastView* view);
 
 // A strided view for gathers: output element with coordinates c (over dims)
@@ -148,13 +93,10 @@ loom_status* MakeBroadcast(const Dims& a, const Dims& b, Dims* out, BroadcastVie
 struct GatherView {
   int64_t rank;
   int64_t offset;
-  int64_t dims[kMaxDims];
-  int64_t mods[kMaxDims];
-  int64_t strides[kMaxDims];
+  int64_t dims[kMaxViewDims];
+  int64_t mods[kMaxViewDims];
+  int64_t strides[kMaxViewDims];
 };
-
-// Row-major strides (in elements) of d.
-void RowMajorStrides(const Dims& d, int64_t* strides);
 
 }  // namespace loom_opencl
 

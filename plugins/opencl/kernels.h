@@ -41,16 +41,9 @@ LOOM_CL_KERNEL(ApplyAdagradKernel);
 LOOM_CL_KERNEL(ApplyRMSPropKernel);
 
 // kernels_array.cc
-LOOM_CL_KERNEL(ReshapeKernel);
-LOOM_CL_KERNEL(ExpandDimsKernel);
-LOOM_CL_KERNEL(SqueezeKernel);
-LOOM_CL_KERNEL(ShapeKernel);
-LOOM_CL_KERNEL(SizeKernel);
-LOOM_CL_KERNEL(RankKernel);
 LOOM_CL_KERNEL(FillKernel);
 LOOM_CL_KERNEL(ZerosLikeKernel);
 LOOM_CL_KERNEL(OnesLikeKernel);
-LOOM_CL_KERNEL(BroadcastGradientArgsKernel);
 LOOM_CL_KERNEL(TransposeKernel);
 LOOM_CL_KERNEL(TileKernel);
 LOOM_CL_KERNEL(BroadcastToKernel);

@@ -1,35 +1,17 @@
-// Shapes and data movement: Reshape/ExpandDims/Squeeze (aliasing the input's
-// buffer), Shape/Size/Rank (host-memory outputs), Fill/ZerosLike/OnesLike
-// (clEnqueueFillBuffer), BroadcastGradientArgs (host memory throughout),
-// and the strided gathers Transpose, Tile, BroadcastTo.
+// Data movement: Fill/ZerosLike/OnesLike (clEnqueueFillBuffer) and the strided
+// gathers Transpose, Tile, BroadcastTo. Reshape/ExpandDims/Squeeze (aliasing
+// the input's buffer), Shape/Size/Rank and BroadcastGradientArgs are the
+// kit's (loom/plugin/host_kernels.hpp).
 #include <algorithm>
 #include <cstring>
 #include <vector>
 
 #include "kernels.h"
+#include "loom/plugin/broadcast.hpp"
 
 namespace loom_opencl {
 
 namespace {
-
-loom_status* ReadShape(const Tensor& t, const char* what, Dims* out) {
-  if (t.rank != 1) return InvalidArgument(what, " must be a 1-D tensor, got shape ", t.shape_str());
-  if (t.size > 32) return InvalidArgument(what, " has ", t.size, " dimensions; at most 32 are supported");
-  std::vector<int64_t> v;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexVector(t, what, &v));
-  out->n = 0;
-  for (int64_t x : v) out->push_back(x);
-  return nullptr;
-}
-
-// Writes int64 values into an int32 or int64 host tensor.
-void StoreIndices(const Tensor& t, const int64_t* v, int64_t n) {
-  if (t.dtype == LOOM_DTYPE_INT32) {
-    for (int64_t i = 0; i < n; ++i) static_cast<int32_t*>(t.data)[i] = static_cast<int32_t>(v[i]);
-  } else {
-    for (int64_t i = 0; i < n; ++i) static_cast<int64_t*>(t.data)[i] = v[i];
-  }
-}
 
 loom_status* FillWith(const Kernel& k, const Tensor& out, double value) {
   unsigned char pattern[8];
@@ -45,7 +27,7 @@ loom_status* FillWith(const Kernel& k, const Tensor& out, double value) {
     case LOOM_DTYPE_BOOL: pattern[0] = value != 0; break;
     default: return UnsupportedDtype(k.op_name(), out.dtype);
   }
-  return k.dev().Fill(out.mem(), pattern, size, out.bytes(), "filling a tensor");
+  return k.dev().Fill(Mem(out), pattern, size, out.bytes(), "filling a tensor");
 }
 
 }  // namespace
@@ -60,12 +42,12 @@ loom_status* Gather(const Kernel& k, cl_mem src, cl_mem dst, int64_t n, int esiz
 
 loom_status* TransposeView(const Dims& in, const std::vector<int>& perm, Dims* out,
                            GatherView* view) {
-  int64_t strides[32];
+  int64_t strides[kMaxDims];
   RowMajorStrides(in, strides);
   // Drop size-1 output dims (they do not move anything), then merge output
   // dims that are consecutive in the input too.
   int n = 0;
-  int64_t dims[32], st[32];
+  int64_t dims[kMaxDims], st[kMaxDims];
   out->n = 0;
   for (size_t i = 0; i < perm.size(); ++i) {
     const int p = perm[i];
@@ -85,162 +67,18 @@ loom_status* TransposeView(const Dims& in, const std::vector<int>& perm, Dims* o
     st[0] = 1;
     n = 1;
   }
-  if (n > kMaxDims) {
-    return Unimplemented("transposing ", in.str(), " needs more than ", kMaxDims,
+  if (n > kMaxViewDims) {
+    return Unimplemented("transposing ", in.str(), " needs more than ", kMaxViewDims,
                          " dimensions on OpenCL");
   }
   *view = GatherView{};
   view->rank = n;
   view->offset = 0;
-  for (int i = 0; i < kMaxDims; ++i) {
+  for (int i = 0; i < kMaxViewDims; ++i) {
     view->dims[i] = i < n ? dims[i] : 1;
     view->mods[i] = i < n ? dims[i] : 1;
     view->strides[i] = i < n ? st[i] : 0;
   }
-  return nullptr;
-}
-
-// ---------------------------------------------------------------- aliasing reshapes
-
-LOOM_CL_KERNEL(ReshapeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), shape_t = k.input(1);
-  Dims d;
-  LOOM_CL_RETURN_IF_ERROR(ReadShape(shape_t, "shape", &d));
-  int unknown = -1;
-  int64_t known = 1;
-  for (int i = 0; i < d.n; ++i) {
-    if (d[i] == -1) {
-      if (unknown >= 0) {
-        return InvalidArgument("only one input size may be -1, not both ", unknown, " and ", i);
-      }
-      unknown = i;
-    } else if (d[i] < 0) {
-      return InvalidArgument("size ", i, " must be non-negative, not ", d[i]);
-    } else {
-      known *= d[i];
-    }
-  }
-  if (unknown >= 0) {
-    if (known == 0 || x.size % known != 0) {
-      return InvalidArgument("Input to reshape is a tensor with ", x.size,
-                             " values, but the requested shape requires a multiple of ", known);
-    }
-    d[unknown] = x.size / known;
-  } else if (known != x.size) {
-    return InvalidArgument("Input to reshape is a tensor with ", x.size,
-                           " values, but the requested shape has ", known);
-  }
-  return k.forward(0, 0, d);
-}
-
-LOOM_CL_KERNEL(ExpandDimsKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), dim_t = k.input(1);
-  int64_t dim = 0;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dim", &dim));
-  if (dim < -1 - x.rank || dim > x.rank) {
-    return InvalidArgument("Tried to expand dim index ", dim, " for tensor with ", x.rank,
-                           " dimensions.");
-  }
-  if (dim < 0) dim += x.rank + 1;
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    if (i == dim) d.push_back(1);
-    d.push_back(x.dim(i));
-  }
-  if (dim == x.rank) d.push_back(1);
-  return k.forward(0, 0, d);
-}
-
-LOOM_CL_KERNEL(SqueezeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0);
-  std::vector<int64_t> sq;
-  LOOM_CL_RETURN_IF_ERROR(k.attr_list("squeeze_dims", &sq));
-  std::vector<bool> drop(x.rank, false);
-  for (int64_t s : sq) {
-    if (s < -x.rank || s >= x.rank) {
-      return InvalidArgument("Tried to squeeze dim index ", s, " for tensor with ", x.rank,
-                             " dimensions.");
-    }
-    const int i = static_cast<int>(s < 0 ? s + x.rank : s);
-    if (x.dim(i) != 1) {
-      return InvalidArgument("Can not squeeze dim[", i, "], expected a dimension of 1, got ",
-                             x.dim(i));
-    }
-    drop[i] = true;
-  }
-  Dims d;
-  for (int i = 0; i < x.rank; ++i) {
-    if (sq.empty() ? x.dim(i) == 1 : drop[i]) continue;
-    d.push_back(x.dim(i));
-  }
-  return k.forward(0, 0, d);
-}
-
-// ---------------------------------------------------------------- shapes (host outputs)
-
-LOOM_CL_KERNEL(ShapeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), y;
-  Dims d;
-  d.push_back(x.rank);
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, d, &y));
-  StoreIndices(y, x.dims, x.rank);
-  return nullptr;
-}
-
-LOOM_CL_KERNEL(SizeKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), y;
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  StoreIndices(y, &x.size, 1);
-  return nullptr;
-}
-
-LOOM_CL_KERNEL(RankKernel) {
-  Kernel k(ctx);
-  Tensor x = k.input(0), y;
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
-  const int64_t r = x.rank;
-  StoreIndices(y, &r, 1);
-  return nullptr;
-}
-
-LOOM_CL_KERNEL(BroadcastGradientArgsKernel) {
-  Kernel k(ctx);
-  Tensor t0 = k.input(0), t1 = k.input(1), o0, o1;
-  std::vector<int64_t> s0, s1;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexVector(t0, "s0", &s0));
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexVector(t1, "s1", &s1));
-  const int n = static_cast<int>(std::max(s0.size(), s1.size()));
-  std::vector<int64_t> r0, r1;
-  for (int i = 0; i < n; ++i) {
-    const int j0 = i - (n - static_cast<int>(s0.size()));
-    const int j1 = i - (n - static_cast<int>(s1.size()));
-    const int64_t a = j0 < 0 ? 1 : s0[j0], b = j1 < 0 ? 1 : s1[j1];
-    if (a == b) {
-      if (a == 1) {  // both 1: both reduce, as TensorFlow's BCast
-        r0.push_back(i);
-        r1.push_back(i);
-      }
-    } else if (a == 1) {
-      r0.push_back(i);
-    } else if (b == 1) {
-      r1.push_back(i);
-    } else {
-      return InvalidArgument("Incompatible shapes: ", ShapeString(s0.data(), static_cast<int>(s0.size())),
-                             " vs. ", ShapeString(s1.data(), static_cast<int>(s1.size())));
-    }
-  }
-  Dims d0, d1;
-  d0.push_back(static_cast<int64_t>(r0.size()));
-  d1.push_back(static_cast<int64_t>(r1.size()));
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, d0, &o0));
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(1, d1, &o1));
-  StoreIndices(o0, r0.data(), static_cast<int64_t>(r0.size()));
-  StoreIndices(o1, r1.data(), static_cast<int64_t>(r1.size()));
   return nullptr;
 }
 
@@ -250,21 +88,21 @@ LOOM_CL_KERNEL(FillKernel) {
   Kernel k(ctx);
   Tensor dims_t = k.input(0), value = k.input(1), y;
   Dims d;
-  LOOM_CL_RETURN_IF_ERROR(ReadShape(dims_t, "dims", &d));
+  LOOM_RETURN_IF_ERROR(ReadShape(dims_t, "dims", &d));
   for (int i = 0; i < d.n; ++i)
     if (d[i] < 0) return InvalidArgument("dims must be non-negative, got ", d.str());
-  LOOM_CL_RETURN_IF_ERROR(CheckScalar(value, "value"));
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, d, &y));
+  LOOM_RETURN_IF_ERROR(CheckScalar(value, "value"));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &y));
   if (y.size == 0) return nullptr;
   // value is a host-memory argument: its bytes are the fill pattern.
-  return k.dev().Fill(y.mem(), value.data, loom_dtype_size_inline(value.dtype), y.bytes(),
+  return k.dev().Fill(Mem(y), value.data, loom_dtype_size_inline(value.dtype), y.bytes(),
                       "Fill");
 }
 
 LOOM_CL_KERNEL(ZerosLikeKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), y;
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate(0, 0, x.shape(), &y));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
   if (y.size == 0) return nullptr;
   return FillWith(k, y, 0.0);
 }
@@ -272,7 +110,7 @@ LOOM_CL_KERNEL(ZerosLikeKernel) {
 LOOM_CL_KERNEL(OnesLikeKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), y;
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate(0, 0, x.shape(), &y));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
   if (y.size == 0) return nullptr;
   return FillWith(k, y, 1.0);
 }
@@ -283,44 +121,33 @@ LOOM_CL_KERNEL(TransposeKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), perm_t = k.input(1), y;
   std::vector<int64_t> p64;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexVector(perm_t, "perm", &p64));
-  if (static_cast<int>(p64.size()) != x.rank) {
-    return InvalidArgument("transpose expects a vector of size ", x.rank,
-                           ". But input(1) is a vector of size ", p64.size());
-  }
-  std::vector<int> perm(p64.size());
-  std::vector<bool> seen(p64.size(), false);
-  for (size_t i = 0; i < p64.size(); ++i) {
-    if (p64[i] < 0 || p64[i] >= x.rank || seen[p64[i]]) {
-      return InvalidArgument(p64[i], " is out of range [0 .. ", x.rank,
-                             ") or repeated in the permutation");
-    }
-    seen[p64[i]] = true;
-    perm[i] = static_cast<int>(p64[i]);
-  }
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(perm_t, "perm", &p64));
+  LOOM_RETURN_IF_ERROR(
+      InvalidArgumentIf(loom::kit::CheckPermutation(p64, x.dims, x.rank)));
+  std::vector<int> perm(p64.begin(), p64.end());
   Dims out;
   GatherView view;
-  LOOM_CL_RETURN_IF_ERROR(TransposeView(x.shape(), perm, &out, &view));
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, out, &y));
-  return Gather(k, x.mem(), y.mem(), y.size, loom_dtype_size_inline(x.dtype), view);
+  LOOM_RETURN_IF_ERROR(TransposeView(x.shape(), perm, &out, &view));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, out, &y));
+  return Gather(k, Mem(x), Mem(y), y.size, loom_dtype_size_inline(x.dtype), view);
 }
 
 namespace {
 // Output dims `out` read x (dims in, right-aligned) repeating it: coordinate c
 // of output dim i reads input coordinate c % in[i] (in[i] == 1: broadcast).
 loom_status* RepeatView(const Dims& in, const Dims& out, GatherView* view) {
-  if (out.n > kMaxDims) {
-    return Unimplemented("tensors of rank ", out.n, " (more than ", kMaxDims, ") on OpenCL");
+  if (out.n > kMaxViewDims) {
+    return Unimplemented("tensors of rank ", out.n, " (more than ", kMaxViewDims, ") on OpenCL");
   }
   Dims full;
   for (int i = 0; i < out.n - in.n; ++i) full.push_back(1);
   for (int i = 0; i < in.n; ++i) full.push_back(in[i]);
-  int64_t strides[32];
+  int64_t strides[kMaxDims];
   RowMajorStrides(full, strides);
   *view = GatherView{};
   view->rank = out.n == 0 ? 1 : out.n;
   view->offset = 0;
-  for (int i = 0; i < kMaxDims; ++i) {
+  for (int i = 0; i < kMaxViewDims; ++i) {
     if (i < out.n) {
       view->dims[i] = out[i];
       view->mods[i] = full[i] == 0 ? 1 : full[i];
@@ -339,7 +166,7 @@ LOOM_CL_KERNEL(TileKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), m_t = k.input(1), y;
   std::vector<int64_t> mult;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexVector(m_t, "multiples", &mult));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(m_t, "multiples", &mult));
   if (static_cast<int>(mult.size()) != x.rank) {
     return InvalidArgument("Expected multiples argument to be a vector of length ", x.rank,
                            " but got length ", mult.size());
@@ -349,35 +176,29 @@ LOOM_CL_KERNEL(TileKernel) {
     if (mult[i] < 0) return InvalidArgument("Expected multiples[", i, "] >= 0, but got ", mult[i]);
     out.push_back(x.dim(i) * mult[i]);
   }
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, out, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, out, &y));
   if (y.size == 0) return nullptr;
   GatherView view;
-  LOOM_CL_RETURN_IF_ERROR(RepeatView(x.shape(), out, &view));
+  LOOM_RETURN_IF_ERROR(RepeatView(x.shape(), out, &view));
   // Tile repeats along dims whose input size is 1 too: the stride rule above
   // (stride 0 when the input dim is 1) is exactly that.
-  return Gather(k, x.mem(), y.mem(), y.size, loom_dtype_size_inline(x.dtype), view);
+  return Gather(k, Mem(x), Mem(y), y.size, loom_dtype_size_inline(x.dtype), view);
 }
 
 LOOM_CL_KERNEL(BroadcastToKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), s_t = k.input(1), y;
   Dims out;
-  LOOM_CL_RETURN_IF_ERROR(ReadShape(s_t, "shape", &out));
-  if (out.n < x.rank) {
-    return InvalidArgument("Rank of input (", x.rank, ") must be no greater than rank of output shape (",
-                           out.n, ").");
-  }
-  for (int i = 0; i < x.rank; ++i) {
-    const int64_t a = x.dim(i), b = out[out.n - x.rank + i];
-    if (a != b && a != 1) {
-      return InvalidArgument("Incompatible shapes: ", x.shape_str(), " vs. ", out.str());
-    }
-  }
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, out, &y));
+  LOOM_RETURN_IF_ERROR(ReadShape(s_t, "shape", &out));
+  LOOM_RETURN_IF_ERROR(loom::kit::CheckNonNegative(out, "shape"));
+  std::vector<int64_t> shape;
+  LOOM_RETURN_IF_ERROR(
+      InvalidArgumentIf(loom::kit::BroadcastToShape(x.dims, x.rank, out.d, out.n, &shape)));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, out, &y));
   if (y.size == 0) return nullptr;
   GatherView view;
-  LOOM_CL_RETURN_IF_ERROR(RepeatView(x.shape(), out, &view));
-  return Gather(k, x.mem(), y.mem(), y.size, loom_dtype_size_inline(x.dtype), view);
+  LOOM_RETURN_IF_ERROR(RepeatView(x.shape(), out, &view));
+  return Gather(k, Mem(x), Mem(y), y.size, loom_dtype_size_inline(x.dtype), view);
 }
 
 }  // namespace loom_opencl

@@ -20,8 +20,8 @@ LOOM_CL_KERNEL(UnaryKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), y;
   if (!ClTypeName(x.dtype)) return UnsupportedDtype(base, x.dtype);
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate(0, 0, x.shape(), &y));
-  cl_mem xm = x.mem(), ym = y.mem();
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+  cl_mem xm = Mem(x), ym = Mem(y);
   return k.Launch1D(KernelName(base, x.dtype), x.size, {xm, ym, x.size});
 }
 
@@ -34,17 +34,17 @@ LOOM_CL_KERNEL(BinaryKernel) {
                            DtypeName(b.dtype));
   }
   if (!ClTypeName(a.dtype)) return UnsupportedDtype(base, a.dtype);
-  cl_mem am = a.mem(), bm = b.mem();
+  cl_mem am = Mem(a), bm = Mem(b);
   if (a.same_shape(b)) {
-    LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate2(0, 1, 0, a.shape(), &y));
-    cl_mem ym = y.mem();
+    LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, a.shape(), &y));
+    cl_mem ym = Mem(y);
     return k.Launch1D(KernelName(base, a.dtype), a.size, {am, bm, ym, a.size});
   }
   Dims out;
   BroadcastView view;
-  LOOM_CL_RETURN_IF_ERROR(MakeBroadcast(a.shape(), b.shape(), &out, &view));
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate2(0, 1, 0, out, &y));
-  cl_mem ym = y.mem();
+  LOOM_RETURN_IF_ERROR(MakeBroadcast(a.shape(), b.shape(), &out, &view));
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, out, &y));
+  cl_mem ym = Mem(y);
   return k.Launch1D(KernelName(base, a.dtype, "_bcast"), y.size, {am, bm, ym, y.size, view});
 }
 
@@ -53,13 +53,10 @@ LOOM_CL_KERNEL(SameShapeKernel) {
   const char* base = static_cast<const char*>(state);
   Kernel k(ctx);
   Tensor a = k.input(0), b = k.input(1), y;
-  if (!a.same_shape(b)) {
-    return InvalidArgument("inputs must have the same shape, got ", a.shape_str(), " and ",
-                           b.shape_str());
-  }
+  LOOM_RETURN_IF_ERROR(loom::kit::CheckSameDtypeAndShape(a, b));
   if (!ClTypeName(a.dtype)) return UnsupportedDtype(base, a.dtype);
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate2(0, 1, 0, a.shape(), &y));
-  cl_mem am = a.mem(), bm = b.mem(), ym = y.mem();
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, a.shape(), &y));
+  cl_mem am = Mem(a), bm = Mem(b), ym = Mem(y);
   return k.Launch1D(KernelName(base, a.dtype), a.size, {am, bm, ym, a.size});
 }
 
@@ -70,8 +67,8 @@ LOOM_CL_KERNEL(CastKernel) {
   if (x.dtype == dst) return k.forward(0, 0, x.shape());
   if (!ClTypeName(x.dtype)) return UnsupportedDtype("Cast", x.dtype);
   if (!ClTypeName(dst)) return UnsupportedDtype("Cast", dst);
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, x.shape(), &y));
-  cl_mem xm = x.mem(), ym = y.mem();
+  LOOM_RETURN_IF_ERROR(k.allocate(0, x.shape(), &y));
+  cl_mem xm = Mem(x), ym = Mem(y);
   return k.Launch1D(StrCat("cast_", ClTypeName(x.dtype), "_", ClTypeName(dst)), x.size,
                     {xm, ym, x.size});
 }
@@ -80,7 +77,7 @@ LOOM_CL_KERNEL(BiasAddKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), bias = k.input(1), y;
   std::string format;
-  LOOM_CL_RETURN_IF_ERROR(k.attr_string("data_format", &format, "NHWC"));
+  LOOM_RETURN_IF_ERROR(k.attr_string("data_format", &format, "NHWC"));
   if (x.rank < 2) {
     return InvalidArgument("Input tensor must be at least 2D: ", x.shape_str());
   }
@@ -103,8 +100,8 @@ LOOM_CL_KERNEL(BiasAddKernel) {
   int64_t inner = 1;
   for (int i = channel_dim + 1; i < x.rank; ++i) inner *= x.dim(i);
   if (x.dtype != LOOM_DTYPE_FLOAT) return UnsupportedDtype("BiasAdd", x.dtype);
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate(0, 0, x.shape(), &y));
-  cl_mem xm = x.mem(), bm = bias.mem(), ym = y.mem();
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
+  cl_mem xm = Mem(x), bm = Mem(bias), ym = Mem(y);
   return k.Launch1D("bias_add_float", x.size, {xm, bm, ym, x.size, c, inner});
 }
 
@@ -124,13 +121,13 @@ LOOM_CL_KERNEL(AddNKernel) {
                                                        : nullptr;
   if (!type) return UnsupportedDtype("AddN", first.dtype);
   if (n == 1) return k.forward(0, 0, first.shape());
-  LOOM_CL_RETURN_IF_ERROR(k.forward_or_allocate2(0, 1, 0, first.shape(), &y));
-  cl_mem a = first.mem(), b = k.input(1).mem(), ym = y.mem();
-  LOOM_CL_RETURN_IF_ERROR(
+  LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, first.shape(), &y));
+  cl_mem a = Mem(first), b = Mem(k.input(1)), ym = Mem(y);
+  LOOM_RETURN_IF_ERROR(
       k.Launch1D(StrCat("add_", type), first.size, {a, b, ym, first.size}));
   for (int i = 2; i < n; ++i) {
-    cl_mem x = k.input(i).mem();
-    LOOM_CL_RETURN_IF_ERROR(
+    cl_mem x = Mem(k.input(i));
+    LOOM_RETURN_IF_ERROR(
         k.Launch1D(StrCat("accumulate_", type), first.size, {ym, x, first.size}));
   }
   return nullptr;

@@ -18,7 +18,7 @@ loom_status* BatchedProduct(const Kernel& k, const Tensor& a, const Tensor& b, b
   const int64_t b0 = b.dim(b.rank - 2), b1 = b.dim(b.rank - 1);
   const int64_t m = ta ? a1 : a0, kk = ta ? a0 : a1, n = tb ? b0 : b1;
   if (c.size == 0) return nullptr;
-  cl_mem am = a.mem(), bm = b.mem(), cm = c.mem(), bp = bm;
+  cl_mem am = Mem(a), bm = Mem(b), cm = Mem(c), bp = bm;
   if (kk == 0) {  // an empty sum: zeros
     const float zero = 0.0f;
     return k.dev().Fill(cm, &zero, sizeof zero, c.bytes(), "MatMul with an empty inner dimension");
@@ -36,19 +36,19 @@ loom_status* BatchedProduct(const Kernel& k, const Tensor& a, const Tensor& b, b
     const int64_t bb = b.size / (b0 * b1);  // B's batch count
     Dims d;
     d.push_back(bb * panels * kk * 16);
-    LOOM_CL_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &packed_b));
+    LOOM_RETURN_IF_ERROR(k.temp(LOOM_DTYPE_FLOAT, d, &packed_b));
     GatherView v = {};
     v.rank = 4;
     v.offset = 0;
     const int64_t dims[4] = {bb, panels, kk, 16};
     const int64_t strides[4] = {kk * n, 16 * b_cs, b_rs, b_cs};
-    for (int i = 0; i < kMaxDims; ++i) {
+    for (int i = 0; i < kMaxViewDims; ++i) {
       v.dims[i] = i < 4 ? dims[i] : 1;
       v.mods[i] = i < 4 ? dims[i] : 1;
       v.strides[i] = i < 4 ? strides[i] : 0;
     }
-    bp = packed_b.mem();
-    LOOM_CL_RETURN_IF_ERROR(Gather(k, bm, bp, packed_b.size, 4, v));
+    bp = Mem(packed_b);
+    LOOM_RETURN_IF_ERROR(Gather(k, bm, bp, packed_b.size, 4, v));
   }
   const size_t gx = static_cast<size_t>((n + 15) / 16), gy = static_cast<size_t>((m + 3) / 4);
   return k.Launch("matmul_float", {gx, gy, static_cast<size_t>(batches)}, {4, 4, 1},
@@ -59,7 +59,7 @@ BroadcastView SingleBatch() {
   BroadcastView v = {};
   v.rank = 1;
   v.dims[0] = 1;
-  for (int i = 1; i < kMaxDims; ++i) v.dims[i] = 1;
+  for (int i = 1; i < kMaxViewDims; ++i) v.dims[i] = 1;
   return v;
 }
 
@@ -69,8 +69,8 @@ LOOM_CL_KERNEL(MatMulKernel) {
   Kernel k(ctx);
   Tensor a = k.input(0), b = k.input(1), c;
   bool ta = false, tb = false;
-  LOOM_CL_RETURN_IF_ERROR(k.attr("transpose_a", &ta, false));
-  LOOM_CL_RETURN_IF_ERROR(k.attr("transpose_b", &tb, false));
+  LOOM_RETURN_IF_ERROR(k.attr("transpose_a", &ta, false));
+  LOOM_RETURN_IF_ERROR(k.attr("transpose_b", &tb, false));
   if (a.rank != 2 || b.rank != 2) {
     return InvalidArgument("In[0] and In[1] must be matrices, got shapes ", a.shape_str(),
                            " and ", b.shape_str());
@@ -85,7 +85,7 @@ LOOM_CL_KERNEL(MatMulKernel) {
   Dims d;
   d.push_back(m);
   d.push_back(n);
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, d, &c));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &c));
   return BatchedProduct(k, a, b, ta, tb, 1, SingleBatch(), c);
 }
 
@@ -94,8 +94,8 @@ LOOM_CL_KERNEL(BatchMatMulKernel) {
   Kernel k(ctx);
   Tensor a = k.input(0), b = k.input(1), c;
   bool adj_x = false, adj_y = false;
-  LOOM_CL_RETURN_IF_ERROR(k.attr("adj_x", &adj_x, false));
-  LOOM_CL_RETURN_IF_ERROR(k.attr("adj_y", &adj_y, false));
+  LOOM_RETURN_IF_ERROR(k.attr("adj_x", &adj_x, false));
+  LOOM_RETURN_IF_ERROR(k.attr("adj_y", &adj_y, false));
   if (a.rank < 2 || b.rank < 2) {
     return InvalidArgument("In[0] and In[1] must have rank >= 2, got shapes ", a.shape_str(),
                            " and ", b.shape_str());
@@ -109,11 +109,11 @@ LOOM_CL_KERNEL(BatchMatMulKernel) {
   }
   Dims ab(a.dims, a.rank - 2), bb(b.dims, b.rank - 2), batch;
   BroadcastView view;
-  LOOM_CL_RETURN_IF_ERROR(MakeBroadcast(ab, bb, &batch, &view));
+  LOOM_RETURN_IF_ERROR(MakeBroadcast(ab, bb, &batch, &view));
   Dims d = batch;
   d.push_back(m);
   d.push_back(n);
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, d, &c));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, d, &c));
   return BatchedProduct(k, a, b, adj_x, adj_y, batch.num_elements(), view, c);
 }
 

@@ -69,12 +69,12 @@ loom_status* RunPasses(const Kernel& k, const char* first_op, const char* op, lo
     if (more) {
       Dims d;
       d.push_back(outer * parts * inner);
-      LOOM_CL_RETURN_IF_ERROR(k.temp(dt, d, &tmp));
-      dst = tmp.mem();
+      LOOM_RETURN_IF_ERROR(k.temp(dt, d, &tmp));
+      dst = Mem(tmp);
     }
     const float s = more ? 1.0f : scale;
     const std::string name = StrCat("reduce_", first ? first_op : op, "_", type);
-    LOOM_CL_RETURN_IF_ERROR(
+    LOOM_RETURN_IF_ERROR(
         k.Launch1D(name, outer * parts * inner, {cur, dst, outer, r, inner, chunk, parts, s}));
     first = false;
     if (!more) return nullptr;
@@ -104,14 +104,14 @@ loom_status* FillIdentity(const Kernel& k, const char* op, const Tensor& out) {
   const bool is_prod = std::string(op) == "prod", is_mean = std::string(op) == "mean";
   if (out.dtype == LOOM_DTYPE_FLOAT) {
     const float v = is_max ? -INFINITY : is_min ? INFINITY : is_prod ? 1.0f : is_mean ? NAN : 0.0f;
-    return k.dev().Fill(out.mem(), &v, sizeof v, out.bytes(), "an empty reduction");
+    return k.dev().Fill(Mem(out), &v, sizeof v, out.bytes(), "an empty reduction");
   }
   if (out.dtype == LOOM_DTYPE_INT32) {
     const int32_t v = is_max ? INT32_MIN : is_min ? INT32_MAX : is_prod ? 1 : 0;
-    return k.dev().Fill(out.mem(), &v, sizeof v, out.bytes(), "an empty reduction");
+    return k.dev().Fill(Mem(out), &v, sizeof v, out.bytes(), "an empty reduction");
   }
   const int64_t v = is_max ? INT64_MIN : is_min ? INT64_MAX : is_prod ? 1 : 0;
-  return k.dev().Fill(out.mem(), &v, sizeof v, out.bytes(), "an empty reduction");
+  return k.dev().Fill(Mem(out), &v, sizeof v, out.bytes(), "an empty reduction");
 }
 
 }  // namespace
@@ -121,17 +121,15 @@ LOOM_CL_KERNEL(ReduceKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), axes_t = k.input(1), y;
   bool keep_dims = false;
-  LOOM_CL_RETURN_IF_ERROR(k.attr("keep_dims", &keep_dims, false));
+  LOOM_RETURN_IF_ERROR(k.attr("keep_dims", &keep_dims, false));
   std::vector<int64_t> axes;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexVector(axes_t, "reduction_indices", &axes));
+  LOOM_RETURN_IF_ERROR(ReadIndexVector(axes_t, "reduction_indices", &axes));
   std::vector<bool> reduced(x.rank, false);
   for (int64_t a : axes) {
     int ax = 0;
-    if (a < -x.rank || a >= x.rank) {
-      return InvalidArgument("Invalid reduction dimension (", a, " for input with ", x.rank,
-                             " dimension(s)");
-    }
-    LOOM_CL_RETURN_IF_ERROR(NormalizeAxis(a, x.rank, "reduction axis", &ax));
+    LOOM_RETURN_IF_ERROR(
+        InvalidArgumentIf(loom::kit::CheckReductionAxis(a, x.dims, x.rank)));
+    LOOM_RETURN_IF_ERROR(NormalizeAxis(a, x.rank, "reduction axis", &ax));
     reduced[ax] = true;
   }
   Dims out;
@@ -152,11 +150,11 @@ LOOM_CL_KERNEL(ReduceKernel) {
   bool any = false;
   for (const Group& g : groups) any = any || g.reduced;
   if (x.size > 0 && !any) return k.forward(0, 0, out);  // only size-1 axes reduced
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, out, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, out, &y));
   if (y.size == 0) return nullptr;
   if (x.size == 0) return FillIdentity(k, op, y);
   const char* kop = is_mean ? "sum" : op;
-  return RunPasses(k, kop, kop, x.dtype, x.mem(), groups, y.mem(),
+  return RunPasses(k, kop, kop, x.dtype, Mem(x), groups, Mem(y),
                    is_mean ? static_cast<float>(1.0 / static_cast<double>(count)) : 1.0f);
 }
 
@@ -164,20 +162,20 @@ LOOM_CL_KERNEL(L2LossKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), y;
   if (x.dtype != LOOM_DTYPE_FLOAT) return UnsupportedDtype("L2Loss", x.dtype);
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, Dims(), &y));
   if (x.size == 0) {
     const float zero = 0.0f;
-    return k.dev().Fill(y.mem(), &zero, sizeof zero, y.bytes(), "L2Loss of an empty tensor");
+    return k.dev().Fill(Mem(y), &zero, sizeof zero, y.bytes(), "L2Loss of an empty tensor");
   }
   std::vector<Group> groups = {{x.size, true}};
-  return RunPasses(k, "sumsq", "sum", x.dtype, x.mem(), groups, y.mem(), 0.5f);
+  return RunPasses(k, "sumsq", "sum", x.dtype, Mem(x), groups, Mem(y), 0.5f);
 }
 
 LOOM_CL_KERNEL(BiasAddGradKernel) {
   Kernel k(ctx);
   Tensor g = k.input(0), y;
   std::string format;
-  LOOM_CL_RETURN_IF_ERROR(k.attr_string("data_format", &format, "NHWC"));
+  LOOM_RETURN_IF_ERROR(k.attr_string("data_format", &format, "NHWC"));
   if (g.rank < 2) return InvalidArgument("Input tensor must be at least 2D: ", g.shape_str());
   int channel_dim;
   if (format == "NHWC") {
@@ -190,7 +188,7 @@ LOOM_CL_KERNEL(BiasAddGradKernel) {
   if (g.dtype != LOOM_DTYPE_FLOAT) return UnsupportedDtype("BiasAddGrad", g.dtype);
   Dims out;
   out.push_back(g.dim(channel_dim));
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, out, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, out, &y));
   if (y.size == 0) return nullptr;
   if (g.size == 0) return FillIdentity(k, "sum", y);
   std::vector<bool> reduced(g.rank, true);
@@ -207,8 +205,8 @@ LOOM_CL_KERNEL(BiasAddGradKernel) {
   }
   bool any = false;
   for (const Group& x : groups) any = any || x.reduced;
-  if (!any) return k.dev().Copy(y.mem(), 0, g.mem(), 0, y.bytes(), "BiasAddGrad");
-  return RunPasses(k, "sum", "sum", g.dtype, g.mem(), groups, y.mem(), 1.0f);
+  if (!any) return k.dev().Copy(Mem(y), 0, Mem(g), 0, y.bytes(), "BiasAddGrad");
+  return RunPasses(k, "sum", "sum", g.dtype, Mem(g), groups, Mem(y), 1.0f);
 }
 
 LOOM_CL_KERNEL(ArgReduceKernel) {
@@ -216,13 +214,9 @@ LOOM_CL_KERNEL(ArgReduceKernel) {
   Kernel k(ctx);
   Tensor x = k.input(0), dim_t = k.input(1), y;
   int64_t axis64 = 0;
-  LOOM_CL_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dimension", &axis64));
+  LOOM_RETURN_IF_ERROR(ReadIndexScalar(dim_t, "dimension", &axis64));
   int axis = 0;
-  if (axis64 < -x.rank || axis64 >= x.rank) {
-    return InvalidArgument("Expected dimension in the range [", -x.rank, ", ", x.rank,
-                           "), but got ", axis64);
-  }
-  LOOM_CL_RETURN_IF_ERROR(NormalizeAxis(axis64, x.rank, "dimension", &axis));
+  LOOM_RETURN_IF_ERROR(NormalizeAxis(axis64, x.rank, "dimension", &axis));
   if (x.dim(axis) == 0) {
     return InvalidArgument("Reduction axis ", axis, " is empty in shape ", x.shape_str());
   }
@@ -238,9 +232,9 @@ LOOM_CL_KERNEL(ArgReduceKernel) {
   if (x.dtype != LOOM_DTYPE_FLOAT && x.dtype != LOOM_DTYPE_INT32 && x.dtype != LOOM_DTYPE_INT64) {
     return UnsupportedDtype(op, x.dtype);
   }
-  LOOM_CL_RETURN_IF_ERROR(k.allocate(0, out, &y));
+  LOOM_RETURN_IF_ERROR(k.allocate(0, out, &y));
   const int64_t r = x.dim(axis);
-  cl_mem xm = x.mem(), ym = y.mem();
+  cl_mem xm = Mem(x), ym = Mem(y);
   return k.Launch1D(StrCat(op, "_", ClTypeName(x.dtype), "_", ClTypeName(ot)), outer * inner,
                     {xm, ym, outer, r, inner});
 }

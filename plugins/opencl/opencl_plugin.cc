@@ -17,6 +17,7 @@
 
 #include "kernels.h"
 #include "loom/loom_version.h"
+#include "loom/plugin/host_kernels.hpp"
 
 namespace loom_opencl {
 namespace {
@@ -52,7 +53,7 @@ loom_status* Allocate(void* state, int ordinal, size_t bytes, size_t alignment, 
   // cl_mem base addresses satisfy CL_DEVICE_MEM_BASE_ADDR_ALIGN (>= 128 bytes
   // on every device we know); the runtime asks for 64.
   cl_mem m = nullptr;
-  LOOM_CL_RETURN_IF_ERROR(d->Allocate(bytes, &m));
+  LOOM_RETURN_IF_ERROR(d->Allocate(bytes, &m));
   *out = m;
   return nullptr;
 }
@@ -111,7 +112,7 @@ loom_status* MemcpyD2D(void* state, int ordinal, loom_stream* stream, void* dst,
 loom_status* StreamCreate(void* state, int ordinal, loom_stream** out) {
   ClDevice* d = Dev(ordinal);
   if (!d) return BadOrdinal(ordinal);
-  LOOM_CL_RETURN_IF_ERROR(d->EnsureContext());
+  LOOM_RETURN_IF_ERROR(d->EnsureContext());
   cl_int err = CL_SUCCESS;
   cl_command_queue q = clCreateCommandQueue(d->context(), d->id(), 0, &err);
   if (err != CL_SUCCESS) return ClError(err, "clCreateCommandQueue", StrCat("on ", d->loom_name()));
@@ -143,7 +144,7 @@ void EventDestroy(void* state, int ordinal, loom_event* event) {
 loom_status* EventRecord(void* state, int ordinal, loom_stream* stream, loom_event* event) {
   ClDevice* d = Dev(ordinal);
   if (!d) return BadOrdinal(ordinal);
-  LOOM_CL_RETURN_IF_ERROR(d->EnsureContext());
+  LOOM_RETURN_IF_ERROR(d->EnsureContext());
   Event* e = reinterpret_cast<Event*>(event);
   cl_event ev = nullptr;
   LOOM_CL_CHECK(clEnqueueMarkerWithWaitList(QueueOf(d, stream), 0, nullptr, &ev),
@@ -158,7 +159,7 @@ loom_status* StreamWaitEvent(void* state, int ordinal, loom_stream* stream, loom
   if (!d) return BadOrdinal(ordinal);
   Event* e = reinterpret_cast<Event*>(event);
   if (!e->event) return nullptr;  // never recorded: nothing to wait for
-  LOOM_CL_RETURN_IF_ERROR(d->EnsureContext());
+  LOOM_RETURN_IF_ERROR(d->EnsureContext());
   LOOM_CL_CHECK(clEnqueueBarrierWithWaitList(QueueOf(d, stream), 1, &e->event, nullptr),
                 "clEnqueueBarrierWithWaitList", StrCat("on ", d->loom_name()));
   return nullptr;
@@ -191,13 +192,7 @@ loom_status* MemoryStats(void* state, int ordinal, loom_memory_stats* out) {
 
 // ---------------------------------------------------------------- the kernel table
 
-struct KernelRow {
-  const char* op;
-  ComputeFn compute;
-  const char* cl_name;                  // the compute's state (see kernels.h); may be null
-  loom_type_constraint constraints[3];  // up to the first {nullptr}
-  const char* host_memory[4];           // inputs/outputs kept in host memory
-};
+using loom::kit::KernelRow;  // user_data: the compute's state (see kernels.h)
 
 constexpr uint64_t Bit(loom_dtype d) { return LOOM_DTYPE_BIT(d); }
 constexpr uint64_t kF = Bit(LOOM_DTYPE_FLOAT);
@@ -217,155 +212,109 @@ constexpr uint64_t kAll = kCast | Bit(LOOM_DTYPE_DOUBLE) | Bit(LOOM_DTYPE_UINT16
 // without a round trip through the device (soft placement sends it there).
 const KernelRow kKernels[] = {
     // ---- unary math (kernels_elementwise.cc, cl/elementwise.cl)
-    {"Neg", UnaryKernel, "neg", {{"T", kF}}, {}},
-    {"Abs", UnaryKernel, "abs", {{"T", kF}}, {}},
-    {"Square", UnaryKernel, "square", {{"T", kF}}, {}},
-    {"Sign", UnaryKernel, "sign", {{"T", kF}}, {}},
-    {"Relu", UnaryKernel, "relu", {{"T", kF}}, {}},
-    {"Round", UnaryKernel, "round", {{"T", kF}}, {}},
-    {"Exp", UnaryKernel, "exp", {{"T", kF}}, {}},
-    {"Log", UnaryKernel, "log", {{"T", kF}}, {}},
-    {"Log1p", UnaryKernel, "log1p", {{"T", kF}}, {}},
-    {"Sqrt", UnaryKernel, "sqrt", {{"T", kF}}, {}},
-    {"Rsqrt", UnaryKernel, "rsqrt", {{"T", kF}}, {}},
-    {"Sigmoid", UnaryKernel, "sigmoid", {{"T", kF}}, {}},
-    {"Tanh", UnaryKernel, "tanh", {{"T", kF}}, {}},
-    {"Reciprocal", UnaryKernel, "reciprocal", {{"T", kF}}, {}},
-    {"Floor", UnaryKernel, "floor", {{"T", kF}}, {}},
-    {"Ceil", UnaryKernel, "ceil", {{"T", kF}}, {}},
-    {"Softplus", UnaryKernel, "softplus", {{"T", kF}}, {}},
-    {"Sin", UnaryKernel, "sin", {{"T", kF}}, {}},
-    {"Cos", UnaryKernel, "cos", {{"T", kF}}, {}},
-    {"LogicalNot", UnaryKernel, "logical_not", {}, {}},
+    {"Neg", UnaryKernel, {{"T", kF}}, {}, "neg"},
+    {"Abs", UnaryKernel, {{"T", kF}}, {}, "abs"},
+    {"Square", UnaryKernel, {{"T", kF}}, {}, "square"},
+    {"Sign", UnaryKernel, {{"T", kF}}, {}, "sign"},
+    {"Relu", UnaryKernel, {{"T", kF}}, {}, "relu"},
+    {"Round", UnaryKernel, {{"T", kF}}, {}, "round"},
+    {"Exp", UnaryKernel, {{"T", kF}}, {}, "exp"},
+    {"Log", UnaryKernel, {{"T", kF}}, {}, "log"},
+    {"Log1p", UnaryKernel, {{"T", kF}}, {}, "log1p"},
+    {"Sqrt", UnaryKernel, {{"T", kF}}, {}, "sqrt"},
+    {"Rsqrt", UnaryKernel, {{"T", kF}}, {}, "rsqrt"},
+    {"Sigmoid", UnaryKernel, {{"T", kF}}, {}, "sigmoid"},
+    {"Tanh", UnaryKernel, {{"T", kF}}, {}, "tanh"},
+    {"Reciprocal", UnaryKernel, {{"T", kF}}, {}, "reciprocal"},
+    {"Floor", UnaryKernel, {{"T", kF}}, {}, "floor"},
+    {"Ceil", UnaryKernel, {{"T", kF}}, {}, "ceil"},
+    {"Softplus", UnaryKernel, {{"T", kF}}, {}, "softplus"},
+    {"Sin", UnaryKernel, {{"T", kF}}, {}, "sin"},
+    {"Cos", UnaryKernel, {{"T", kF}}, {}, "cos"},
+    {"LogicalNot", UnaryKernel, {}, {}, "logical_not"},
     // ---- binary, numpy broadcasting
-    {"Add", BinaryKernel, "add", {{"T", kF}}, {}},
-    {"AddV2", BinaryKernel, "add", {{"T", kF}}, {}},
-    {"Sub", BinaryKernel, "sub", {{"T", kF}}, {}},
-    {"Mul", BinaryKernel, "mul", {{"T", kF}}, {}},
-    {"Div", BinaryKernel, "div", {{"T", kF}}, {}},
-    {"RealDiv", BinaryKernel, "div", {{"T", kF}}, {}},
-    {"Maximum", BinaryKernel, "maximum", {{"T", kF}}, {}},
-    {"Minimum", BinaryKernel, "minimum", {{"T", kF}}, {}},
-    {"SquaredDifference", BinaryKernel, "squared_difference", {{"T", kF}}, {}},
-    {"Pow", BinaryKernel, "pow", {{"T", kF}}, {}},
-    {"FloorDiv", BinaryKernel, "floor_div", {{"T", kF}}, {}},
-    {"FloorMod", BinaryKernel, "floor_mod", {{"T", kF}}, {}},
-    {"Equal", BinaryKernel, "equal", {{"T", kEq}}, {}},
-    {"NotEqual", BinaryKernel, "not_equal", {{"T", kEq}}, {}},
-    {"Less", BinaryKernel, "less", {{"T", kFIL}}, {}},
-    {"LessEqual", BinaryKernel, "less_equal", {{"T", kFIL}}, {}},
-    {"Greater", BinaryKernel, "greater", {{"T", kFIL}}, {}},
-    {"GreaterEqual", BinaryKernel, "greater_equal", {{"T", kFIL}}, {}},
-    {"LogicalAnd", BinaryKernel, "logical_and", {}, {}},
-    {"LogicalOr", BinaryKernel, "logical_or", {}, {}},
+    {"Add", BinaryKernel, {{"T", kF}}, {}, "add"},
+    {"AddV2", BinaryKernel, {{"T", kF}}, {}, "add"},
+    {"Sub", BinaryKernel, {{"T", kF}}, {}, "sub"},
+    {"Mul", BinaryKernel, {{"T", kF}}, {}, "mul"},
+    {"Div", BinaryKernel, {{"T", kF}}, {}, "div"},
+    {"RealDiv", BinaryKernel, {{"T", kF}}, {}, "div"},
+    {"Maximum", BinaryKernel, {{"T", kF}}, {}, "maximum"},
+    {"Minimum", BinaryKernel, {{"T", kF}}, {}, "minimum"},
+    {"SquaredDifference", BinaryKernel, {{"T", kF}}, {}, "squared_difference"},
+    {"Pow", BinaryKernel, {{"T", kF}}, {}, "pow"},
+    {"FloorDiv", BinaryKernel, {{"T", kF}}, {}, "floor_div"},
+    {"FloorMod", BinaryKernel, {{"T", kF}}, {}, "floor_mod"},
+    {"Equal", BinaryKernel, {{"T", kEq}}, {}, "equal"},
+    {"NotEqual", BinaryKernel, {{"T", kEq}}, {}, "not_equal"},
+    {"Less", BinaryKernel, {{"T", kFIL}}, {}, "less"},
+    {"LessEqual", BinaryKernel, {{"T", kFIL}}, {}, "less_equal"},
+    {"Greater", BinaryKernel, {{"T", kFIL}}, {}, "greater"},
+    {"GreaterEqual", BinaryKernel, {{"T", kFIL}}, {}, "greater_equal"},
+    {"LogicalAnd", BinaryKernel, {}, {}, "logical_and"},
+    {"LogicalOr", BinaryKernel, {}, {}, "logical_or"},
     // ---- activation gradients (same shapes)
-    {"ReluGrad", SameShapeKernel, "relu_grad", {{"T", kF}}, {}},
-    {"SigmoidGrad", SameShapeKernel, "sigmoid_grad", {{"T", kF}}, {}},
-    {"TanhGrad", SameShapeKernel, "tanh_grad", {{"T", kF}}, {}},
-    {"SqrtGrad", SameShapeKernel, "sqrt_grad", {{"T", kF}}, {}},
-    {"RsqrtGrad", SameShapeKernel, "rsqrt_grad", {{"T", kF}}, {}},
-    {"ReciprocalGrad", SameShapeKernel, "reciprocal_grad", {{"T", kF}}, {}},
-    {"SoftplusGrad", SameShapeKernel, "softplus_grad", {{"T", kF}}, {}},
+    {"ReluGrad", SameShapeKernel, {{"T", kF}}, {}, "relu_grad"},
+    {"SigmoidGrad", SameShapeKernel, {{"T", kF}}, {}, "sigmoid_grad"},
+    {"TanhGrad", SameShapeKernel, {{"T", kF}}, {}, "tanh_grad"},
+    {"SqrtGrad", SameShapeKernel, {{"T", kF}}, {}, "sqrt_grad"},
+    {"RsqrtGrad", SameShapeKernel, {{"T", kF}}, {}, "rsqrt_grad"},
+    {"ReciprocalGrad", SameShapeKernel, {{"T", kF}}, {}, "reciprocal_grad"},
+    {"SoftplusGrad", SameShapeKernel, {{"T", kF}}, {}, "softplus_grad"},
     // ---- other element-wise
-    {"Cast", CastKernel, nullptr, {{"SrcT", kCast}, {"DstT", kCast}}, {}},
-    {"AddN", AddNKernel, nullptr, {{"T", kF}}, {}},
-    {"BiasAdd", BiasAddKernel, nullptr, {{"T", kF}}, {}},
-    {"ZerosLike", ZerosLikeKernel, nullptr, {{"T", kFill}}, {}},
-    {"OnesLike", OnesLikeKernel, nullptr, {{"T", kFill}}, {}},
+    {"Cast", CastKernel, {{"SrcT", kCast}, {"DstT", kCast}}, {}},
+    {"AddN", AddNKernel, {{"T", kF}}, {}},
+    {"BiasAdd", BiasAddKernel, {{"T", kF}}, {}},
+    {"ZerosLike", ZerosLikeKernel, {{"T", kFill}}, {}},
+    {"OnesLike", OnesLikeKernel, {{"T", kFill}}, {}},
     // ---- reductions (kernels_reduce.cc, cl/reduce.cl)
-    {"Sum", ReduceKernel, "sum", {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}},
-    {"Mean", ReduceKernel, "mean", {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}},
-    {"Max", ReduceKernel, "max", {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}},
-    {"Min", ReduceKernel, "min", {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}},
-    {"Prod", ReduceKernel, "prod", {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}},
-    {"ArgMax", ArgReduceKernel, "argmax", {{"T", kFIL}, {"Tidx", kIdx}, {"output_type", kIdx}},
-     {"dimension"}},
-    {"ArgMin", ArgReduceKernel, "argmin", {{"T", kFIL}, {"Tidx", kIdx}, {"output_type", kIdx}},
-     {"dimension"}},
-    {"L2Loss", L2LossKernel, nullptr, {{"T", kF}}, {}},
-    {"BiasAddGrad", BiasAddGradKernel, nullptr, {{"T", kF}}, {}},
+    {"Sum", ReduceKernel, {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}, "sum"},
+    {"Mean", ReduceKernel, {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}, "mean"},
+    {"Max", ReduceKernel, {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}, "max"},
+    {"Min", ReduceKernel, {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}, "min"},
+    {"Prod", ReduceKernel, {{"T", kF}, {"Tidx", kIdx}}, {"reduction_indices"}, "prod"},
+    {"ArgMax", ArgReduceKernel, {{"T", kFIL}, {"Tidx", kIdx}, {"output_type", kIdx}},
+     {"dimension"}, "argmax"},
+    {"ArgMin", ArgReduceKernel, {{"T", kFIL}, {"Tidx", kIdx}, {"output_type", kIdx}},
+     {"dimension"}, "argmin"},
+    {"L2Loss", L2LossKernel, {{"T", kF}}, {}},
+    {"BiasAddGrad", BiasAddGradKernel, {{"T", kF}}, {}},
     // ---- matrix products (kernels_matmul.cc, cl/matmul.cl)
-    {"MatMul", MatMulKernel, nullptr, {{"T", kF}}, {}},
-    {"BatchMatMul", BatchMatMulKernel, nullptr, {{"T", kF}}, {}},
-    {"BatchMatMulV2", BatchMatMulKernel, nullptr, {{"T", kF}}, {}},
+    {"MatMul", MatMulKernel, {{"T", kF}}, {}},
+    {"BatchMatMul", BatchMatMulKernel, {{"T", kF}}, {}},
+    {"BatchMatMulV2", BatchMatMulKernel, {{"T", kF}}, {}},
     // ---- shapes and data movement (kernels_array.cc, cl/array.cl)
-    {"Reshape", ReshapeKernel, nullptr, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
-    {"ExpandDims", ExpandDimsKernel, nullptr, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
-    {"Squeeze", SqueezeKernel, nullptr, {{"T", kAll}}, {}},
-    {"Shape", ShapeKernel, nullptr, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Size", SizeKernel, nullptr, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
-    {"Rank", RankKernel, nullptr, {{"T", kAll}}, {"output"}},
-    {"Fill", FillKernel, nullptr, {{"T", kFill}, {"index_type", kIdx}}, {"dims", "value"}},
-    {"BroadcastGradientArgs", BroadcastGradientArgsKernel, nullptr, {{"T", kIdx}},
+    {"Reshape", loom::kit::ReshapeKernel, {{"T", kAll}, {"Tshape", kIdx}}, {"shape"}},
+    {"ExpandDims", loom::kit::ExpandDimsKernel, {{"T", kAll}, {"Tdim", kIdx}}, {"dim"}},
+    {"Squeeze", loom::kit::SqueezeKernel, {{"T", kAll}}, {}},
+    {"Shape", loom::kit::ShapeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Size", loom::kit::SizeKernel, {{"T", kAll}, {"out_type", kIdx}}, {"output"}},
+    {"Rank", loom::kit::RankKernel, {{"T", kAll}}, {"output"}},
+    {"Fill", FillKernel, {{"T", kFill}, {"index_type", kIdx}}, {"dims", "value"}},
+    {"BroadcastGradientArgs", loom::kit::BroadcastGradientArgsKernel, {{"T", kIdx}},
      {"s0", "s1", "r0", "r1"}},
-    {"Transpose", TransposeKernel, nullptr, {{"T", kAll}, {"Tperm", kIdx}}, {"perm"}},
-    {"Tile", TileKernel, nullptr, {{"T", kAll}, {"Tmultiples", kIdx}}, {"multiples"}},
-    {"BroadcastTo", BroadcastToKernel, nullptr, {{"T", kAll}, {"Tidx", kIdx}}, {"shape"}},
+    {"Transpose", TransposeKernel, {{"T", kAll}, {"Tperm", kIdx}}, {"perm"}},
+    {"Tile", TileKernel, {{"T", kAll}, {"Tmultiples", kIdx}}, {"multiples"}},
+    {"BroadcastTo", BroadcastToKernel, {{"T", kAll}, {"Tidx", kIdx}}, {"shape"}},
     // ---- neural networks (kernels_nn.cc, cl/nn.cl)
-    {"Softmax", SoftmaxKernel, "softmax", {{"T", kF}}, {}},
-    {"LogSoftmax", SoftmaxKernel, "log_softmax", {{"T", kF}}, {}},
-    {"SoftmaxCrossEntropyWithLogits", XentKernel, nullptr, {{"T", kF}}, {}},
-    {"SparseSoftmaxCrossEntropyWithLogits", SparseXentKernel, nullptr,
+    {"Softmax", SoftmaxKernel, {{"T", kF}}, {}, "softmax"},
+    {"LogSoftmax", SoftmaxKernel, {{"T", kF}}, {}, "log_softmax"},
+    {"SoftmaxCrossEntropyWithLogits", XentKernel, {{"T", kF}}, {}},
+    {"SparseSoftmaxCrossEntropyWithLogits", SparseXentKernel,
      {{"T", kF}, {"Tlabels", kIdx}}, {"labels"}},
     // ---- variable updates: modify input 0 in place, forward it to output 0
-    {"AssignAdd", AssignUpdateKernel, "assign_add", {{"T", kF}}, {}},
-    {"AssignSub", AssignUpdateKernel, "assign_sub", {{"T", kF}}, {}},
-    {"ApplyGradientDescent", ApplyGradientDescentKernel, nullptr, {{"T", kF}}, {}},
-    {"ApplyMomentum", ApplyMomentumKernel, nullptr, {{"T", kF}}, {}},
-    {"ApplyAdam", ApplyAdamKernel, nullptr, {{"T", kF}}, {}},
-    {"ApplyAdagrad", ApplyAdagradKernel, nullptr, {{"T", kF}}, {}},
-    {"ApplyRMSProp", ApplyRMSPropKernel, nullptr, {{"T", kF}}, {}},
+    {"AssignAdd", AssignUpdateKernel, {{"T", kF}}, {}, "assign_add"},
+    {"AssignSub", AssignUpdateKernel, {{"T", kF}}, {}, "assign_sub"},
+    {"ApplyGradientDescent", ApplyGradientDescentKernel, {{"T", kF}}, {}},
+    {"ApplyMomentum", ApplyMomentumKernel, {{"T", kF}}, {}},
+    {"ApplyAdam", ApplyAdamKernel, {{"T", kF}}, {}},
+    {"ApplyAdagrad", ApplyAdagradKernel, {{"T", kF}}, {}},
+    {"ApplyRMSProp", ApplyRMSPropKernel, {{"T", kF}}, {}},
 };
 
-loom_status* RegisterKernels(const loom_host_api* host) {
-  for (const KernelRow& row : kKernels) {
-    int nc = 0, nh = 0;
-    while (nc < 3 && row.constraints[nc].attr != nullptr) ++nc;
-    while (nh < 4 && row.host_memory[nh] != nullptr) ++nh;
-    loom_kernel_def def = {};
-    def.struct_size = LOOM_KERNEL_DEF_STRUCT_SIZE;
-    def.op_type = row.op;
-    def.device_type = "OPENCL";
-    def.constraints = nc ? row.constraints : nullptr;
-    def.num_constraints = nc;
-    def.host_memory_args = nh ? row.host_memory : nullptr;
-    def.num_host_memory_args = nh;
-    def.priority = 0;
-    def.user_data = const_cast<char*>(row.cl_name);
-    def.create = nullptr;  // state = user_data: the OpenCL kernel's base name
-    def.compute = row.compute;
-    def.compute_async = nullptr;
-    def.destroy = nullptr;
-    def.ext = nullptr;
-    LOOM_CL_RETURN_IF_ERROR(host->register_kernel(&def));
-  }
-  return nullptr;
-}
-
-}  // namespace
-}  // namespace loom_opencl
-
-extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host,
-                                                            loom_plugin_info* out_info) {
-  using namespace loom_opencl;
-  out_info->struct_size = LOOM_PLUGIN_INFO_STRUCT_SIZE;
-  out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
-  out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
-  out_info->name = "opencl";
-  out_info->version = LOOM_VERSION_STRING;
-  out_info->ext = nullptr;
-  if (host->abi_major != LOOM_PLUGIN_ABI_MAJOR) {
-    return host->status_new(
-        LOOM_CODE_FAILED_PRECONDITION,
-        StrCat("opencl plugin built for plugin ABI ", LOOM_PLUGIN_ABI_MAJOR, ".",
-               LOOM_PLUGIN_ABI_MINOR, ", host has ", host->abi_major, ".", host->abi_minor)
-            .c_str());
-  }
-  if (host->struct_size < LOOM_STRUCT_SIZE(loom_host_api, kernel_num_threads)) {
-    return host->status_new(LOOM_CODE_FAILED_PRECONDITION,
-                            "opencl plugin: the host function table lacks kernel functions");
-  }
-  g_host = host;
+// What init registers after the kit's prologue (LOOM_KIT_PLUGIN below): the
+// devices the ICD loader offers and the kernel table.
+loom_status* RegisterAll(const loom_host_api* host) {
   if (g_devices.empty()) {
     loom_status* s = DiscoverDevices(&g_devices);
     if (s) {
@@ -400,11 +349,16 @@ extern "C" LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api*
   dev.synchronize = Synchronize;
   dev.memory_stats = MemoryStats;
   dev.ext = nullptr;
-  LOOM_CL_RETURN_IF_ERROR(host->register_device(&dev));
+  LOOM_RETURN_IF_ERROR(host->register_device(&dev));
   for (const auto& d : g_devices) {
     host->log(LOOM_LOG_DEBUG, "opencl",
               StrCat(d->loom_name(), ": ", d->name(), ", ", d->global_mem_size() >> 20,
                      " MiB").c_str());
   }
-  return RegisterKernels(host);
+  return loom::kit::RegisterKernels(host, "OPENCL", kKernels);
 }
+
+}  // namespace
+}  // namespace loom_opencl
+
+LOOM_KIT_PLUGIN("opencl", LOOM_VERSION_STRING, loom_opencl::RegisterAll)

@@ -4,6 +4,9 @@
 #include <algorithm>
 #include <set>
 
+#include "loom/plugin/broadcast.hpp"
+#include "loom/plugin/reshape.hpp"
+#include "loom/plugin/strided_slice.hpp"
 #include "runtime/ops/shape_inference.h"
 
 namespace loom {
@@ -111,17 +114,11 @@ Status ReshapeShape(InferenceContext& c) {
   int num_infer = 0;
   if (constant) {
     RETURN_IF_ERROR(CheckLength(vals.size(), "The requested shape"));
-    for (int64_t v : vals) {
-      if (v < -1) {
-        return InvalidArgument("Dimension ", v, " in the requested shape ",
-                               PartialShape(vals).ToString(), " must be >= -1");
-      }
-      if (v == -1) ++num_infer;
-    }
-    if (num_infer > 1) {
-      return InvalidArgument("Reshape can infer only one dimension, but the requested shape ",
-                             PartialShape(vals).ToString(), " has ", num_infer, " entries of -1");
-    }
+    kit::ReshapeRequest request;
+    const std::string error =
+        kit::CheckReshapeRequest(vals.data(), static_cast<int>(vals.size()), &request);
+    if (!error.empty()) return InvalidArgument(error);
+    num_infer = request.unknown_at >= 0 ? 1 : 0;
     target = PartialShape(vals);
   } else {
     RETURN_IF_ERROR(c.MakeShapeFromInput(1, &target));
@@ -145,31 +142,23 @@ Status ReshapeShape(InferenceContext& c) {
   }
   const int64_t n_in = overflow ? -1 : NumElements(in);
   std::vector<int64_t> dims = target.dims();
-  auto shape_text = [&]() {
-    std::string s = "[";
-    for (size_t k = 0; k < dims.size(); ++k) s += StrCat(k ? "," : "", dims[k]);
-    return s + "]";
+  // A constant request that cannot hold the input's (known) element count is
+  // refused with the words the kernels use (loom/plugin/reshape.hpp).
+  auto mismatch = [&]() {
+    kit::ReshapeRequest request;
+    request.unknown_at = unknown_at;
+    request.known = known;
+    return InvalidArgument(kit::ReshapeMismatch(n_in, in.ToString(), dims.data(),
+                                                static_cast<int>(dims.size()), request));
   };
   if (constant && num_infer == 0) {
-    if (n_in >= 0 && known != n_in) {
-      return InvalidArgument("Cannot reshape a tensor with ", n_in, " elements (shape ",
-                             in.ToString(), ") to shape ", shape_text(), " (", known,
-                             " elements)");
-    }
+    if (n_in >= 0 && known != n_in) return mismatch();
   } else if (unknown == 1 && n_in >= 0) {
     if (known == 0) {
-      if (n_in != 0 && constant) {
-        return InvalidArgument("Cannot reshape a tensor with ", n_in, " elements (shape ",
-                               in.ToString(), ") to shape ", shape_text(), " (0 elements)");
-      }
+      if (n_in != 0 && constant) return mismatch();
       dims[static_cast<size_t>(unknown_at)] = -1;  // any size fits an empty tensor
     } else if (n_in % known != 0) {
-      if (constant) {
-        return InvalidArgument("Cannot reshape a tensor with ", n_in, " elements (shape ",
-                               in.ToString(), ") to shape ", shape_text(), ": ", n_in,
-                               " is not a multiple of ", known,
-                               ", the product of the known dimensions");
-      }
+      if (constant) return mismatch();
       dims[static_cast<size_t>(unknown_at)] = -1;
     } else {
       dims[static_cast<size_t>(unknown_at)] = n_in / known;
@@ -513,102 +502,23 @@ struct SliceValues {
   std::vector<int64_t> v;
 };
 
+// The output shape from the spec every device's kernel uses too
+// (loom/plugin/strided_slice.hpp); unknown dims and values stay unknown.
 Status StridedSliceOutput(const PartialShape& in, int64_t n, const SliceValues& begin,
-                          const SliceValues& end, const SliceValues& strides, int64_t begin_mask,
-                          int64_t end_mask, int64_t ellipsis_mask, int64_t new_axis_mask,
-                          int64_t shrink_mask, PartialShape* out) {
+                          const SliceValues& end, const SliceValues& strides,
+                          const kit::StridedSliceMasks& masks, PartialShape* out) {
   if (!in.rank_known() || n < 0 || n > kMaxRank) {
     *out = PartialShape::Unknown();
     return Status::OK();
   }
-  auto bit = [](int64_t mask, int64_t i) { return i < 63 && ((mask >> i) & 1) != 0; };
-  int64_t ellipsis_at = -1;
-  for (int64_t i = 0; i < n; ++i) {
-    if (bit(ellipsis_mask, i)) {
-      if (ellipsis_at >= 0) return InvalidArgument("Multiple ellipses in a slice spec are not allowed");
-      ellipsis_at = i;
-    }
-  }
-  int64_t n_sparse = n;
-  if (ellipsis_at < 0) {  // an implicit ellipsis after the last entry
-    ellipsis_at = n;
-    n_sparse = n + 1;
-  }
-  int64_t new_axis_after_ellipsis = 0;
-  for (int64_t i = ellipsis_at + 1; i < n; ++i) {
-    if (bit(new_axis_mask, i)) ++new_axis_after_ellipsis;
-  }
-  const int64_t rank = in.rank();
-  constexpr int64_t kNewAxis = -1, kShrink = -2;
-  std::vector<int64_t> gather;
-  std::vector<int64_t> sizes(static_cast<size_t>(rank), -1);
-  int64_t full = 0;
-  for (int64_t i = 0; i < n_sparse; ++i) {
-    if (i == ellipsis_at) {
-      const int64_t next = std::min(rank - (n_sparse - i) + 1 + new_axis_after_ellipsis, rank);
-      for (; full < next; ++full) {
-        sizes[static_cast<size_t>(full)] = in.dim(static_cast<int>(full));
-        gather.push_back(full);
-      }
-      continue;
-    }
-    if (bit(new_axis_mask, i)) {
-      gather.push_back(kNewAxis);
-      continue;
-    }
-    if (full >= rank) {
-      return InvalidArgument("The slice spec has more dimensions than the input ", in.ToString(),
-                             " has (", rank, ")");
-    }
-    const int64_t d = in.dim(static_cast<int>(full));
-    const bool s_known = strides.known;
-    const int64_t s = s_known ? strides.v[static_cast<size_t>(i)] : 0;
-    if (s_known && s == 0) return InvalidArgument("strides[", i, "] must be non-zero");
-    const bool b_known = begin.known, e_known = end.known;
-    const int64_t b = b_known ? begin.v[static_cast<size_t>(i)] : 0;
-    const int64_t e = e_known ? end.v[static_cast<size_t>(i)] : 0;
-    if (bit(shrink_mask, i)) {
-      if (b_known && d >= 0) {
-        const int64_t x = b < 0 ? b + d : b;
-        if (x < 0 || x >= d) {
-          return InvalidArgument("slice index ", b, " of dimension ", full,
-                                 " out of bounds (input shape ", in.ToString(), ")");
-        }
-      }
-      gather.push_back(kShrink);
-      ++full;
-      continue;
-    }
-    const bool bm = bit(begin_mask, i), em = bit(end_mask, i);
-    int64_t size = -1;
-    if (d >= 0 && s_known && (b_known || bm) && (e_known || em)) {
-      auto canon = [&](int64_t x, bool masked, bool is_begin) -> int64_t {
-        if (masked) return s > 0 ? (is_begin ? 0 : d) : (is_begin ? d - 1 : -1);
-        const int64_t lo = s > 0 ? 0 : -1, hi = s > 0 ? d : d - 1;
-        x = x < 0 ? x + d : x;
-        return std::max(lo, std::min(hi, x));
-      };
-      const int64_t cb = canon(b, bm, true), ce = canon(e, em, false);
-      const int64_t interval = ce - cb;
-      if (interval == 0 || ((interval < 0) != (s < 0))) {
-        size = 0;
-      } else {
-        size = interval / s + (interval % s != 0 ? 1 : 0);
-      }
-    }
-    sizes[static_cast<size_t>(full)] = size;
-    gather.push_back(full);
-    ++full;
-  }
-  std::vector<int64_t> dims;
-  for (int64_t g : gather) {
-    if (g == kNewAxis) {
-      dims.push_back(1);
-    } else if (g != kShrink) {
-      dims.push_back(sizes[static_cast<size_t>(g)]);
-    }
-  }
-  *out = PartialShape(std::move(dims));
+  auto values = [](const SliceValues& v) { return v.known ? v.v.data() : nullptr; };
+  const std::vector<int64_t> dims = in.dims();
+  kit::StridedSliceSpec spec;
+  const std::string error = kit::ResolveStridedSlice(
+      dims.data(), in.rank(), static_cast<int>(n), values(begin), values(end), values(strides),
+      masks, &spec);
+  if (!error.empty()) return InvalidArgument(error);
+  *out = PartialShape(std::move(spec.final_shape));
   return Status::OK();
 }
 
@@ -630,10 +540,13 @@ Status StridedSliceShape(InferenceContext& c) {
     }
   }
   PartialShape out;
-  RETURN_IF_ERROR(StridedSliceOutput(in, n, v[0], v[1], v[2], c.GetIntAttr("begin_mask", 0),
-                                     c.GetIntAttr("end_mask", 0), c.GetIntAttr("ellipsis_mask", 0),
-                                     c.GetIntAttr("new_axis_mask", 0),
-                                     c.GetIntAttr("shrink_axis_mask", 0), &out));
+  kit::StridedSliceMasks masks;
+  masks.begin = c.GetIntAttr("begin_mask", 0);
+  masks.end = c.GetIntAttr("end_mask", 0);
+  masks.ellipsis = c.GetIntAttr("ellipsis_mask", 0);
+  masks.new_axis = c.GetIntAttr("new_axis_mask", 0);
+  masks.shrink_axis = c.GetIntAttr("shrink_axis_mask", 0);
+  RETURN_IF_ERROR(StridedSliceOutput(in, n, v[0], v[1], v[2], masks, &out));
   c.set_output(0, std::move(out));
   return Status::OK();
 }
@@ -836,23 +749,11 @@ Status BroadcastToShape(InferenceContext& c) {
     c.set_output(0, target);
     return Status::OK();
   }
-  if (in.rank() > target.rank()) {
-    return InvalidArgument("Cannot broadcast a tensor of shape ", in.ToString(),
-                           " to the lower-rank shape ", target.ToString());
-  }
-  std::vector<int64_t> dims = target.dims();
-  const int offset = target.rank() - in.rank();
-  for (int k = 0; k < in.rank(); ++k) {
-    const int64_t d = in.dim(k);
-    int64_t& t = dims[static_cast<size_t>(k + offset)];
-    if (d < 0 || d == 1) continue;
-    if (t >= 0 && t != d) {
-      return InvalidArgument("Cannot broadcast a tensor of shape ", in.ToString(), " to shape ",
-                             target.ToString(), ": dimension ", k, " is ", d,
-                             ", which is neither 1 nor ", t);
-    }
-    t = d;
-  }
+  const std::vector<int64_t> in_dims = in.dims(), target_dims = target.dims();
+  std::vector<int64_t> dims;
+  const std::string error = kit::BroadcastToShape(in_dims.data(), in.rank(), target_dims.data(),
+                                                  target.rank(), &dims);
+  if (!error.empty()) return InvalidArgument(error);
   c.set_output(0, PartialShape(std::move(dims)));
   return Status::OK();
 }

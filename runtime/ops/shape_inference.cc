@@ -3,6 +3,9 @@
 
 #include <algorithm>
 
+#include "loom/plugin/axis.hpp"
+#include "loom/plugin/broadcast.hpp"
+
 namespace loom {
 
 namespace {
@@ -242,21 +245,9 @@ Status BroadcastShapes(const PartialShape& a, const PartialShape& b, PartialShap
     const int64_t da = ia >= 0 ? a.dim(ia) : 1;
     const int64_t db = ib >= 0 ? b.dim(ib) : 1;
     int64_t d;
-    if (da == 1) {
-      d = db;  // db, or unknown when db is
-    } else if (db == 1) {
-      d = da;
-    } else if (da < 0) {
-      // Unknown vs known n != 1: either the unknown is 1 or n, so the result is n.
-      d = db;
-    } else if (db < 0) {
-      d = da;
-    } else if (da == db) {
-      d = da;
-    } else {
-      return InvalidArgument("Dimensions must be equal or 1 for broadcasting, but are ", da,
-                             " and ", db, " for inputs with shapes ", a.ToString(), " and ",
-                             b.ToString());
+    if (!kit::BroadcastDim(da, db, &d)) {
+      return InvalidArgument(
+          kit::IncompatibleShapes(a.ToString() + " vs. " + b.ToString(), da, db));
     }
     dims[static_cast<size_t>(k)] = d;
   }
@@ -272,11 +263,8 @@ Status BroadcastBinaryOp(InferenceContext& c) {
 }
 
 Status CanonicalAxis(int64_t axis, int rank, const char* what, int64_t* out) {
-  if (axis < -rank || axis >= rank) {
-    return InvalidArgument(what, " ", axis, " is out of range for a tensor of rank ", rank,
-                           " (expected a value in [", -rank, ", ", rank, "))");
-  }
-  *out = axis < 0 ? axis + rank : axis;
+  const std::string error = kit::CanonicalAxis(axis, rank, what, out);
+  if (!error.empty()) return InvalidArgument(error);
   return Status::OK();
 }
 

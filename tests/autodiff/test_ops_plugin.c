@@ -7,21 +7,7 @@
  *   TestIdentityNoGrad(x: T) -> y: T  y = x             (never differentiable)
  *   TestIdentityBadGrad(x: T) -> y: T y = x             (tests give it broken gradients)
  */
-#include <string.h>
-
-#include "loom/loom_plugin.h"
-
-static const loom_host_api* g_host;
-
-static loom_status* same_shape(void* user_data, loom_shape_context* ctx) {
-  (void)user_data;
-  int rank = g_host->shape_input_rank(ctx, 0);
-  if (rank < 0) return g_host->shape_set_output(ctx, 0, NULL, -1);
-  int64_t dims[16];
-  if (rank > 16) return g_host->status_new(LOOM_CODE_INVALID_ARGUMENT, "rank above 16");
-  for (int i = 0; i < rank; ++i) dims[i] = g_host->shape_input_dim(ctx, 0, i);
-  return g_host->shape_set_output(ctx, 0, dims, rank);
-}
+#include "../plugins/test_plugin.h"
 
 /* user_data: 1 for square-plus-one, 0 for identity. */
 static loom_status* compute(void* state, loom_kernel_context* ctx) {
@@ -58,7 +44,7 @@ static loom_status* register_op(const char* name, int square) {
   def.num_outputs = 1;
   def.attrs = attrs;
   def.num_attrs = 1;
-  def.shape_fn = same_shape;
+  def.shape_fn = test_same_shape;
   loom_status* s = g_host->register_op(&def);
   if (s) return s;
 
@@ -79,11 +65,7 @@ static loom_status* register_op(const char* name, int square) {
 LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host,
                                                  loom_plugin_info* out_info) {
   g_host = host;
-  out_info->struct_size = LOOM_PLUGIN_INFO_STRUCT_SIZE;
-  out_info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
-  out_info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
-  out_info->name = "autodiff_test_ops";
-  out_info->version = "1.0";
+  test_describe(out_info, "autodiff_test_ops", "1.0");
   loom_status* s = register_op("TestSquarePlusOne", 1);
   if (s) return s;
   s = register_op("TestIdentityNoGrad", 0);

@@ -59,7 +59,7 @@ TEST_F(Array, ReshapeToTheWrongSizeNamesBothCounts) {
   loom_output s = Unknown(LOOM_DTYPE_INT32, "s");
   loom_output y = B("Reshape", {Const<float>({2, 3}, Iota(6)), s}, {}, "rs");
   TensorPtr sv = MakeTensor<int32_t>({2}, {4, 2});
-  ExpectError(RunErr({y}, {s}, {sv.get()}), "INVALID_ARGUMENT", {"6 values", "8", "rs"});
+  ExpectError(RunErr({y}, {s}, {sv.get()}), "INVALID_ARGUMENT", {"6 elements", "8", "rs"});
   TensorPtr two_unknown = MakeTensor<int32_t>({2}, {-1, -1});
   ExpectError(RunErr({y}, {s}, {two_unknown.get()}), "INVALID_ARGUMENT", {"-1", "rs"});
 }

@@ -3,13 +3,8 @@
  * float kernels for AddV2 and Mul, and a host-memory-argument kernel for Reshape.
  * Used to test placement, soft placement and cross-device copies without a GPU.
  * Config: LOOM_PLUGIN_CONFIG_FAKEDEV_PRIORITY sets its priority (default 0). */
-#include <stdlib.h>
-#include <string.h>
+#include "test_plugin.h"
 
-#include "loom/loom_plugin.h"
-#include "test_memory.h"
-
-static const loom_host_api* g_host;
 /* Bytes copied in each direction, exported for tests through a kernel-free op:
  * tests read them with FakeDevCopyStats. */
 static int64_t g_h2d, g_d2h;
@@ -105,10 +100,7 @@ static loom_status* reg_kernel(const char* op, const char* dev, loom_status* (*f
 
 LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom_plugin_info* info) {
   g_host = host;
-  info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
-  info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
-  info->name = "fakedev";
-  info->version = "0.0.1";
+  test_describe(info, "fakedev", "0.0.1");
   if (host->abi_major != LOOM_PLUGIN_ABI_MAJOR)
     return host->status_new(LOOM_CODE_FAILED_PRECONDITION, "fakedev: host ABI major differs");
   static loom_device_interface d;

@@ -1,13 +1,8 @@
 /* Registers a kernel with neither compute nor compute_async: refused by name. */
-#include <string.h>
-
-#include "loom/loom_plugin.h"
+#include "test_plugin.h"
 
 LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom_plugin_info* info) {
-  info->abi_major = LOOM_PLUGIN_ABI_MAJOR;
-  info->abi_minor = LOOM_PLUGIN_ABI_MINOR;
-  info->name = "missing_compute";
-  info->version = "0.0.1";
+  test_describe(info, "missing_compute", "0.0.1");
   loom_kernel_def k;
   memset(&k, 0, sizeof(k));
   k.struct_size = LOOM_KERNEL_DEF_STRUCT_SIZE;

@@ -2,34 +2,13 @@
  * only the fields that version had (struct_size up to 'deallocate' for the
  * device, up to 'compute' for the kernel). The host must accept it, stub the
  * optional device functions, and never read past struct_size. */
-#include <stdlib.h>
-#include <string.h>
-
-#include "loom/loom_plugin.h"
-#include "test_memory.h"
-
-static const loom_host_api* g_host;
-
+#include "test_plugin.h"
 
 /* OldTimesTwo(x: float) -> y: float, on device OLDDEV. */
+static float twice(float v) { return 2.0f * v; }
 static loom_status* times_two(void* state, loom_kernel_context* ctx) {
   (void)state;
-  const loom_tensor* x = g_host->kernel_input(ctx, 0);
-  loom_tensor* y = NULL;
-  loom_status* s = g_host->kernel_allocate_output(ctx, 0, g_host->tensor_dims(x), g_host->tensor_num_dims(x), &y);
-  if (s) return s;
-  const float* in = (const float*)g_host->tensor_data(x);
-  float* out = (float*)g_host->tensor_data(y);
-  for (int64_t i = 0; i < g_host->tensor_num_elements(x); ++i) out[i] = 2.0f * in[i];
-  return NULL;
-}
-
-static loom_status* same_shape(void* user, loom_shape_context* c) {
-  (void)user;
-  int r = g_host->shape_input_rank(c, 0);
-  int64_t dims[8];
-  for (int i = 0; i < r && i < 8; ++i) dims[i] = g_host->shape_input_dim(c, 0, i);
-  return g_host->shape_set_output(c, 0, dims, r);
+  return test_map_float(ctx, twice);
 }
 
 LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom_plugin_info* info) {
@@ -61,7 +40,7 @@ LOOM_PLUGIN_EXPORT loom_status* loom_plugin_init(const loom_host_api* host, loom
   op.num_inputs = 1;
   op.outputs = outputs;
   op.num_outputs = 1;
-  op.shape_fn = same_shape;
+  op.shape_fn = test_same_shape;
   s = host->register_op(&op);
   if (s) return s;
 

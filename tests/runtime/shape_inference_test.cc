@@ -599,7 +599,7 @@ TEST(ShapeFns, BroadcastShapesDirectly) {
   ExpectShape(out, S({5, 4, 3}));
   Status s = shape_fns::BroadcastShapes(S({2, 3}), S({4, 5}), &out);
   EXPECT_EQ(s.code(), LOOM_CODE_INVALID_ARGUMENT);
-  EXPECT_CONTAINS(s.message(), "for inputs with shapes [2,3] and [4,5]");
+  EXPECT_CONTAINS(s.message(), "Incompatible shapes: [2,3] vs. [4,5]");
 }
 
 // ---------------------------------------------------------------- robustness
