@@ -565,6 +565,39 @@ TEST(TransportZmqDestroy, ReceivedBuffersOutliveTheirEndpoint) {
   for (auto& b : keep.bufs) b.release(b.release_arg);
 }
 
+// The header forbids it, but a host that destroys an endpoint from inside its
+// own callback must not crash or hang: the endpoint stops when the callback
+// returns and still completes what was pending.
+TEST(TransportZmqDestroy, DestroyFromACallbackStopsTheEndpointAfterwards) {
+  Server s;
+  loom_transport* t = nullptr;
+  ASSERT_EQ(Zmq()->create(Zmq()->state, nullptr, 0, nullptr, nullptr, &t), nullptr);
+  loom_transport_peer* peer = nullptr;
+  delete Zmq()->connect(t, s.address().c_str(), &peer);
+  struct Killer {
+    loom_transport* t;
+    Waiter w;
+    static void Done(void* arg, loom_status* st, const loom_transport_message* r) {
+      auto* k = static_cast<Killer*>(arg);
+      if (r != nullptr) ReleaseAll(r);
+      Zmq()->destroy(k->t);
+      Waiter::Done(&k->w, st, nullptr);
+    }
+  } killer{t, {}};
+  Waiter held;
+  OutMessage hold(kHold, "", {});
+  delete Zmq()->call(t, peer, &hold.msg, 0, &Waiter::Done, &held, nullptr);
+  OutMessage echo(kEcho, "bye", {});
+  delete Zmq()->call(t, peer, &echo.msg, 0, &Killer::Done, &killer, nullptr);
+  ASSERT_TRUE(killer.w.Wait(10));
+  EXPECT_EQ(killer.w.result.code, LOOM_CODE_OK);
+  ASSERT_TRUE(held.Wait(10));
+  EXPECT_EQ(held.result.code, LOOM_CODE_CANCELLED);
+  // The endpoint's thread frees itself; give it a moment before the test's
+  // objects go (ASan/TSan see it finish).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+}
+
 // ---------------------------------------------------------------- unreachable and dead peers
 
 TEST(TransportZmqFailure, NobodyListeningIsUnavailableAfterTheConnectTimeout) {
