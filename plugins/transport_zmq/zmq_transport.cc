@@ -30,6 +30,8 @@
 //   secret_key / public_key (Z85; listen() then serves CURVE), server_key
 //   (Z85; peers must prove it; this endpoint's own pair, or a fresh one)
 //   and this plugin's own:
+//   authorized_keys      comma-separated Z85 client keys a CURVE server admits
+//                        (default: any client that knows the server's key)
 //   hwm                  ZeroMQ send/receive high-water mark, messages (1000)
 //   max_queued_bytes     bytes waiting in the plugin for ZeroMQ (1 GiB)
 //   max_queued_messages  messages waiting in the plugin for ZeroMQ (65536)
@@ -109,6 +111,7 @@ struct Options {
   int64_t connect_timeout_ms = 3000;
   int64_t max_message_bytes = (int64_t{1} << 30) + (int64_t{16} << 20);
   std::string secret_key, public_key, server_key;
+  std::set<std::string> authorized_keys;  // Z85 client keys a CURVE server admits (empty: any)
   int64_t hwm = 1000;
   int64_t max_queued_bytes = int64_t{1} << 30;
   int64_t max_queued_messages = 65536;
@@ -177,6 +180,19 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
     } else if (key == "server_key") {
       o->server_key = v;
       s = CheckZ85Key(k, o->server_key);
+    } else if (key == "authorized_keys") {
+      // Comma-separated Z85 public keys.
+      std::string list = v;
+      for (size_t start = 0; start <= list.size();) {
+        size_t comma = list.find(',', start);
+        if (comma == std::string::npos) comma = list.size();
+        std::string one = list.substr(start, comma - start);
+        if (!one.empty()) {
+          if ((s = CheckZ85Key(k, one)) != nullptr) break;
+          o->authorized_keys.insert(one);
+        }
+        start = comma + 1;
+      }
     } else if (key == "hwm") {
       s = ParseInt(k, v, 1, INT32_MAX, &o->hwm);
     } else if (key == "max_queued_bytes") {
@@ -187,8 +203,8 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
       return Status(LOOM_CODE_INVALID_ARGUMENT,
                     Fmt("zmq transport: unknown option '%s' (known: identity, heartbeat_ms, "
                         "heartbeat_timeout_ms, connect_timeout_ms, max_message_bytes, "
-                        "secret_key, public_key, server_key, hwm, max_queued_bytes, "
-                        "max_queued_messages)",
+                        "secret_key, public_key, server_key, authorized_keys, hwm, "
+                        "max_queued_bytes, max_queued_messages)",
                         k));
     }
     if (s != nullptr) return s;
@@ -197,6 +213,11 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
     return Status(LOOM_CODE_INVALID_ARGUMENT,
                   "zmq transport: secret_key and public_key go together (a key pair from "
                   "`loom keygen`); only one was given");
+  }
+  if (!o->authorized_keys.empty() && o->secret_key.empty()) {
+    return Status(LOOM_CODE_INVALID_ARGUMENT,
+                  "zmq transport: authorized_keys needs this endpoint's own secret_key/public_key "
+                  "(only a CURVE server checks its clients' keys)");
   }
   bool curve = !o->secret_key.empty() || !o->server_key.empty();
   if (curve && !zmq_has("curve")) {
@@ -450,6 +471,7 @@ struct loom_transport {
   void ReadDealer(Peer* p, int budget);
   void ReadRouter(int budget);
   void ReadMonitor(Peer* p);
+  void AnswerZap();
   void FireTimers();
   int NextTimeoutMs();
   void AddTimer(int64_t at, uint64_t id, int kind) { timers_.emplace(at, id, kind); }
@@ -482,6 +504,7 @@ struct loom_transport {
 
   // The I/O thread's only.
   void* router_ = nullptr;
+  void* zap_ = nullptr;  // the ZAP handler (authorized_keys) of this context
   std::vector<Peer*> io_peers_;
   std::unordered_map<uint64_t, std::unique_ptr<Call>> calls_;
   std::set<std::tuple<int64_t, uint64_t, int>> timers_;
@@ -841,6 +864,18 @@ loom_status* loom_transport::DoListen(const std::string& address, std::string* b
     SetCommonOptions(router_, address[0] == '[');
     int one = 1;
     zmq_setsockopt(router_, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+    if (!opt_.authorized_keys.empty() && zap_ == nullptr) {
+      // libzmq asks this context's "inproc://zeromq.zap.01" about every
+      // client a CURVE server meets; the I/O thread answers (AnswerZap).
+      zap_ = zmq_socket(ctx_, ZMQ_REP);
+      int zero = 0;
+      if (zap_ != nullptr) zmq_setsockopt(zap_, ZMQ_LINGER, &zero, sizeof(zero));
+      if (zap_ == nullptr || zmq_bind(zap_, "inproc://zeromq.zap.01") != 0) {
+        return Status(LOOM_CODE_INTERNAL,
+                      Fmt("zmq transport: listen on %s: cannot start the key check: %s",
+                          address.c_str(), zmq_strerror(zmq_errno())));
+      }
+    }
     if (!opt_.secret_key.empty()) {
       zmq_setsockopt(router_, ZMQ_CURVE_SERVER, &one, sizeof(one));
       zmq_setsockopt(router_, ZMQ_CURVE_SECRETKEY, opt_.secret_key.c_str(), 40);
@@ -1259,6 +1294,46 @@ void loom_transport::ReadMonitor(Peer* p) {
   }
 }
 
+// One ZAP request (RFC 27): version, request id, domain, address, routing
+// id, mechanism, credentials (CURVE: the client's 32-byte public key).
+void loom_transport::AnswerZap() {
+  for (;;) {
+    std::vector<std::string> f;
+    int more = 1;
+    while (more) {
+      zmq_msg_t m;
+      zmq_msg_init(&m);
+      if (zmq_msg_recv(&m, zap_, f.empty() ? ZMQ_DONTWAIT : 0) < 0) {
+        zmq_msg_close(&m);
+        return;
+      }
+      f.emplace_back(static_cast<const char*>(zmq_msg_data(&m)), zmq_msg_size(&m));
+      more = zmq_msg_more(&m);
+      zmq_msg_close(&m);
+    }
+    bool ok = false;
+    std::string client = "?";
+    if (f.size() >= 7 && f[5] == "CURVE" && f[6].size() == 32) {
+      char z85[41];
+      if (zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(f[6].data()), 32) != nullptr) {
+        client = z85;
+        ok = opt_.authorized_keys.count(client) != 0;
+      }
+    }
+    if (!ok) {
+      Log(2, Fmt("zmq transport: refused a client with CURVE key %s from %s (not in "
+                 "authorized_keys)",
+                 client.c_str(), f.size() > 3 ? f[3].c_str() : "?"));
+    }
+    std::string version = "1.0", id = f.size() > 1 ? f[1] : "", code = ok ? "200" : "400";
+    std::string text = ok ? "OK" : "key not authorized";
+    const std::string* reply[] = {&version, &id, &code, &text};
+    for (const std::string* r : reply) zmq_send(zap_, r->data(), r->size(), ZMQ_SNDMORE);
+    zmq_send(zap_, client.data(), ok ? client.size() : 0, ZMQ_SNDMORE);  // user id
+    zmq_send(zap_, "", 0, 0);                                             // metadata
+  }
+}
+
 void loom_transport::FireTimers() {
   int64_t now = NowNs();
   while (!timers_.empty() && std::get<0>(*timers_.begin()) <= now) {
@@ -1362,6 +1437,10 @@ void loom_transport::Run() {
       items.push_back({router_, 0, ev, 0});
       owners.push_back(nullptr);
     }
+    if (zap_ != nullptr) {
+      items.push_back({zap_, 0, ZMQ_POLLIN, 0});
+      owners.push_back(nullptr);
+    }
     size_t first_peer = items.size();
     for (Peer* p : io_peers_) {
       short ev = ZMQ_POLLIN;
@@ -1383,7 +1462,11 @@ void loom_transport::Run() {
       ssize_t r = read(wake_fd_, &n, sizeof(n));
       (void)r;
     }
-    if (router_ != nullptr && first_peer == 2) {
+    if (zap_ != nullptr && items[first_peer - 1].socket == zap_ &&
+        (items[first_peer - 1].revents & ZMQ_POLLIN)) {
+      AnswerZap();
+    }
+    if (router_ != nullptr && items.size() > 1 && items[1].socket == router_) {
       if (items[1].revents & ZMQ_POLLIN) ReadRouter(256);
       if ((items[1].revents & ZMQ_POLLOUT) || (router_retry_ns_ != 0 && NowNs() >= router_retry_ns_)) {
         FlushRouter();
@@ -1446,6 +1529,8 @@ void loom_transport::Shutdown() {
   }
   if (router_ != nullptr) zmq_close(router_);
   router_ = nullptr;
+  if (zap_ != nullptr) zmq_close(zap_);
+  zap_ = nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   requests_.clear();
 }

@@ -914,6 +914,41 @@ TEST(TransportZmqCurve, AClientWithoutTheKeyOrWithAWrongKeyDoesNotGetThrough) {
   EXPECT_EQ(s.delivered(), 0);
 }
 
+TEST(TransportZmqCurve, AuthorizedKeysAdmitOnlyTheListedClients) {
+  if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
+  KeyPair server_keys = Keygen(), alice = Keygen(), mallory = Keygen();
+  Server s(Options{{"secret_key", server_keys.sec},
+                   {"public_key", server_keys.pub},
+                   {"authorized_keys", Keygen().pub + "," + alice.pub}});
+  Endpoint a(Options{{"server_key", server_keys.pub},
+                     {"secret_key", alice.sec},
+                     {"public_key", alice.pub}});
+  Result ra = a.Call(a.Connect(s.address()), kEcho, "alice", {}, 5000);
+  EXPECT_EQ(ra.code, LOOM_CODE_OK) << ra.message;
+  for (const Options& o : std::vector<Options>{
+           {{"server_key", server_keys.pub}, {"connect_timeout_ms", "500"}},  // ephemeral
+           {{"server_key", server_keys.pub},
+            {"secret_key", mallory.sec},
+            {"public_key", mallory.pub},
+            {"connect_timeout_ms", "500"}}}) {
+    Endpoint m(o);
+    Result rm = m.Call(m.Connect(s.address()), kEcho, "mallory", {}, 3000);
+    EXPECT_EQ(rm.code, LOOM_CODE_UNAVAILABLE) << rm.message;
+    EXPECT_NE(rm.message.find(s.address()), std::string::npos) << rm.message;
+  }
+  EXPECT_EQ(s.delivered(), 1);
+}
+
+TEST(TransportZmqCurve, AuthorizedKeysNeedAServerKeyPair) {
+  if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
+  Endpoint e(Options{{"authorized_keys", Keygen().pub}});
+  ASSERT_NE(e.status(), nullptr);
+  EXPECT_EQ(e.status()->code, LOOM_CODE_INVALID_ARGUMENT);
+  Endpoint bad(Options{{"authorized_keys", "not-a-key"}});
+  ASSERT_NE(bad.status(), nullptr);
+  EXPECT_NE(bad.status()->message.find("authorized_keys"), std::string::npos);
+}
+
 // A TCP relay between a client and a server that records every byte it
 // forwards, to look at what travels on the wire.
 class Relay {
