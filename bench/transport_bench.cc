@@ -17,6 +17,7 @@
 //
 // Run (compare the _min rows):
 //   build/bin/transport_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,8 +25,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
-
-#include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -224,8 +223,12 @@ bool PluginCall(PluginClient& c, const loom_transport_message* m) {
 void Pull(benchmark::State& state) {
   PluginClient& c = Client();
   uint64_t n = static_cast<uint64_t>(state.range(0));
-  loom_transport_message m{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, kPull,
-                           {&n, sizeof(n), nullptr, nullptr}, nullptr, 0, nullptr};
+  loom_transport_message m{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
+                           kPull,
+                           {&n, sizeof(n), nullptr, nullptr},
+                           nullptr,
+                           0,
+                           nullptr};
   for (auto _ : state) {
     if (!PluginCall(c, &m)) state.SkipWithError("call failed");
   }
@@ -277,9 +280,9 @@ void Latency64Chained(benchmark::State& state) {
     ch.finished.cv.wait(lock, [&] { return ch.finished.done; });
   }
   if (!ch.ok) state.SkipWithError("call failed");
-  state.counters["per_rtt"] = benchmark::Counter(
-      static_cast<double>(state.iterations()) * kChain,
-      benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+  state.counters["per_rtt"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * kChain,
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 
 // ---------------------------------------------------------------- raw ZeroMQ

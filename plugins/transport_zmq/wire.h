@@ -70,22 +70,28 @@ inline void EncodePreamble(const Preamble& pre, uint8_t* out) {
   PutLe(out + 32, pre.body_bytes, 8);
 }
 
-// Checks the fixed fields of a preamble; false (and *why set) if they are
-// not ours. Frame counts and sizes are checked by the caller.
+// What is wrong with a preamble's fixed fields, or NULL if they are ours.
+// Frame counts and sizes are checked by the caller.
+inline const char* PreambleError(const uint8_t* p, size_t size) {
+  if (size != kPreambleBytes) return "preamble size";
+  if (GetLe(p, 4) != kMagic) return "magic";
+  if (GetLe(p + 4, 2) != kWireVersion) return "wire version";
+  if (p[6] != kKindRequest && p[6] != kKindResponse) return "kind";
+  if (p[7] != 0 || GetLe(p + 28, 4) != 0) return "reserved bits";
+  if (GetLe(p + 24, 4) > kMaxPayloads) return "payload count";
+  return nullptr;
+}
+
+// Reads a preamble; false (and *why set) if it is not ours.
 inline bool DecodePreamble(const void* data, size_t size, Preamble* out, const char** why) {
   const uint8_t* p = static_cast<const uint8_t*>(data);
-  if (size != kPreambleBytes) { *why = "preamble size"; return false; }
-  if (GetLe(p, 4) != kMagic) { *why = "magic"; return false; }
-  if (GetLe(p + 4, 2) != kWireVersion) { *why = "wire version"; return false; }
-  if (p[6] != kKindRequest && p[6] != kKindResponse) { *why = "kind"; return false; }
-  if (p[7] != 0 || GetLe(p + 28, 4) != 0) { *why = "reserved bits"; return false; }
+  if ((*why = PreambleError(p, size)) != nullptr) return false;
   out->kind = p[6];
   out->call_id = GetLe(p + 8, 8);
   out->method = static_cast<uint32_t>(GetLe(p + 16, 4));
   out->code = static_cast<uint32_t>(GetLe(p + 20, 4));
   out->num_payloads = static_cast<uint32_t>(GetLe(p + 24, 4));
   out->body_bytes = GetLe(p + 32, 8);
-  if (out->num_payloads > kMaxPayloads) { *why = "payload count"; return false; }
   return true;
 }
 

@@ -117,15 +117,14 @@ struct Options {
   int64_t max_queued_messages = 65536;
 };
 
-loom_status* ParseInt(const char* key, const char* value, int64_t min, int64_t max,
-                      int64_t* out) {
+loom_status* ParseInt(const char* key, const char* value, int64_t min, int64_t max, int64_t* out) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(value, &end, 10);
   if (errno != 0 || end == value || *end != '\0' || v < min || v > max) {
     return Status(LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: option %s='%s' is not an integer in [%lld, %lld]", key,
-                      value, static_cast<long long>(min), static_cast<long long>(max)));
+                  Fmt("zmq transport: option %s='%s' is not an integer in [%lld, %lld]", key, value,
+                      static_cast<long long>(min), static_cast<long long>(max)));
   }
   *out = v;
   return nullptr;
@@ -225,9 +224,9 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
                   "zmq transport: keys were given but this libzmq was built without CURVE");
   }
   if (o->identity.empty() || o->identity.size() > 200) {
-    return Status(LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: identity must have 1..200 bytes (got %zu)",
-                      o->identity.size()));
+    return Status(
+        LOOM_CODE_INVALID_ARGUMENT,
+        Fmt("zmq transport: identity must have 1..200 bytes (got %zu)", o->identity.size()));
   }
   return nullptr;
 }
@@ -242,8 +241,8 @@ loom_status* ParseAddress(const char* what, const char* address, std::string* ou
     if (a.compare(0, std::strlen(prefix), prefix) == 0) a.erase(0, std::strlen(prefix));
   }
   size_t colon = a.rfind(':');
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < a.size() &&
-            colon + 6 >= a.size();
+  bool ok =
+      colon != std::string::npos && colon > 0 && colon + 1 < a.size() && colon + 6 >= a.size();
   for (size_t i = colon + 1; ok && i < a.size(); ++i) ok = a[i] >= '0' && a[i] <= '9';
   if (ok && std::atoi(a.c_str() + colon + 1) > 65535) ok = false;
   if (!ok) {
@@ -336,8 +335,7 @@ class OutMsg {
   // Returns 0, or the errno of the first frame (EAGAIN: try later).
   int Send(void* socket, const std::string* routing_id) {
     if (routing_id != nullptr &&
-        zmq_send(socket, routing_id->data(), routing_id->size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) <
-            0) {
+        zmq_send(socket, routing_id->data(), routing_id->size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
       return zmq_errno();
     }
     for (size_t i = 0; i < frames_.size(); ++i) {
@@ -381,9 +379,9 @@ struct Call {
   loom_transport_call_done_fn done = nullptr;
   void* done_arg = nullptr;
   int64_t deadline_ms = 0;
-  int64_t deadline_ns = 0;  // 0: none
-  int64_t connect_ns = 0;   // 0: none; else fail UNAVAILABLE if still unsent and peer down
-  std::unique_ptr<OutMsg> out;  // until ZeroMQ takes it
+  int64_t deadline_ns = 0;        // 0: none
+  int64_t connect_ns = 0;         // 0: none; else fail UNAVAILABLE if still unsent and peer down
+  std::unique_ptr<OutMsg> out;    // until ZeroMQ takes it
   loom_status* failed = nullptr;  // complete at once with this status
 };
 
@@ -531,8 +529,8 @@ loom_status* loom_transport::Start() {
   // A routing id that is new for every endpoint: a restarted task is a new
   // peer, and responses meant for its previous life find nobody.
   std::random_device rd;
-  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-               static_cast<uint64_t>(NowNs()) ^ (static_cast<uint64_t>(getpid()) << 16);
+  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(NowNs()) ^
+               (static_cast<uint64_t>(getpid()) << 16);
   routing_id_ = opt_.identity + Fmt("#%016llx", static_cast<unsigned long long>(r));
 
   ctx_ = zmq_ctx_new();
@@ -558,8 +556,9 @@ void loom_transport::Destroy() {
   if (OnIoThread()) {
     // From inside a callback: the I/O thread cannot join itself. It stops
     // when the callback returns, cancels what is pending and frees itself.
-    Log(3, "zmq transport: destroy() called from a transport callback; the endpoint stops "
-           "after the callback returns");
+    Log(3,
+        "zmq transport: destroy() called from a transport callback; the endpoint stops "
+        "after the callback returns");
     std::lock_guard<std::mutex> lock(mu_);
     self_delete_ = true;
     commands_.push_back(Command{Command::kStop, nullptr, nullptr, 0, nullptr, nullptr});
@@ -645,9 +644,8 @@ void ReleaseMessage(const loom_transport_message* m) {
 loom_status* CheckMessage(const char* what, const loom_transport_message* m) {
   if (m->struct_size < LOOM_STRUCT_SIZE(loom_transport_message, num_payloads)) {
     return Status(LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: %s: message struct_size %zu is smaller than v1.0's %zu",
-                      what, m->struct_size,
-                      LOOM_STRUCT_SIZE(loom_transport_message, num_payloads)));
+                  Fmt("zmq transport: %s: message struct_size %zu is smaller than v1.0's %zu", what,
+                      m->struct_size, LOOM_STRUCT_SIZE(loom_transport_message, num_payloads)));
   }
   if (m->num_payloads < 0 || static_cast<uint32_t>(m->num_payloads) > kMaxPayloads ||
       (m->num_payloads > 0 && m->payloads == nullptr)) {
@@ -746,15 +744,15 @@ loom_status* loom_transport::StartCall(Peer* peer, const loom_transport_message*
   int64_t bytes = c->out->bytes();
   if (queued_bytes_.load(std::memory_order_relaxed) + bytes > opt_.max_queued_bytes ||
       queued_msgs_.load(std::memory_order_relaxed) + 1 > opt_.max_queued_messages) {
-    c->failed = Status(
-        LOOM_CODE_RESOURCE_EXHAUSTED,
-        Fmt("%s: call of %lld bytes refused: %lld bytes in %lld messages already wait to be "
-            "sent (max_queued_bytes %lld, max_queued_messages %lld)",
-            peer->name.c_str(), static_cast<long long>(bytes),
-            static_cast<long long>(queued_bytes_.load()),
-            static_cast<long long>(queued_msgs_.load()),
-            static_cast<long long>(opt_.max_queued_bytes),
-            static_cast<long long>(opt_.max_queued_messages)));
+    c->failed =
+        Status(LOOM_CODE_RESOURCE_EXHAUSTED,
+               Fmt("%s: call of %lld bytes refused: %lld bytes in %lld messages already wait to be "
+                   "sent (max_queued_bytes %lld, max_queued_messages %lld)",
+                   peer->name.c_str(), static_cast<long long>(bytes),
+                   static_cast<long long>(queued_bytes_.load()),
+                   static_cast<long long>(queued_msgs_.load()),
+                   static_cast<long long>(opt_.max_queued_bytes),
+                   static_cast<long long>(opt_.max_queued_messages)));
     c->out.reset();  // gives the lent buffers back now
   } else {
     c->out->Count();
@@ -770,8 +768,7 @@ void loom_transport::Cancel(uint64_t id) {
   Push(Command{Command::kCancel, nullptr, nullptr, id, nullptr, nullptr});
 }
 
-loom_status* loom_transport::Respond(uint64_t request_id, loom_code code,
-                                     const char* error_message,
+loom_status* loom_transport::Respond(uint64_t request_id, loom_code code, const char* error_message,
                                      const loom_transport_message* response) {
   PendingRequest req;
   bool found = false;
@@ -884,9 +881,9 @@ loom_status* loom_transport::DoListen(const std::string& address, std::string* b
   std::string endpoint = "tcp://" + address;
   if (zmq_bind(router_, endpoint.c_str()) != 0) {
     int err = zmq_errno();
-    return Status(err == EADDRINUSE ? LOOM_CODE_UNAVAILABLE : LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: cannot listen on %s: %s", address.c_str(),
-                      zmq_strerror(err)));
+    return Status(
+        err == EADDRINUSE ? LOOM_CODE_UNAVAILABLE : LOOM_CODE_INVALID_ARGUMENT,
+        Fmt("zmq transport: cannot listen on %s: %s", address.c_str(), zmq_strerror(err)));
   }
   char last[256] = {0};
   size_t size = sizeof(last);
@@ -993,8 +990,9 @@ void loom_transport::FlushPeer(Peer* p) {
     if (err == EAGAIN) return;  // not connected yet, or the high-water mark: POLLOUT
     p->unsent.pop_front();
     if (err != 0) {
-      Finish(id, Status(LOOM_CODE_INTERNAL, Fmt("%s: sending failed: %s", p->name.c_str(),
-                                                zmq_strerror(err))),
+      Finish(id,
+             Status(LOOM_CODE_INTERNAL,
+                    Fmt("%s: sending failed: %s", p->name.c_str(), zmq_strerror(err))),
              nullptr);
       continue;
     }
@@ -1066,10 +1064,10 @@ void loom_transport::FailPeer(Peer* p, loom_code code, const std::string& why) {
   for (uint64_t id : ids) {
     auto it = calls_.find(id);
     if (it == calls_.end()) continue;
-    Finish(id,
-           Status(code, Fmt("%s: %s (method %u)", p->name.c_str(), why.c_str(),
-                            it->second->method)),
-           nullptr);
+    Finish(
+        id,
+        Status(code, Fmt("%s: %s (method %u)", p->name.c_str(), why.c_str(), it->second->method)),
+        nullptr);
   }
 }
 
@@ -1109,14 +1107,12 @@ bool loom_transport::Parse(InMsg* in, uint8_t kind, Preamble* pre) {
     why = "too large";
   } else if (in->frames.size() < 2) {
     why = "frame count";
-  } else if (DecodePreamble(zmq_msg_data(in->frames[0]), zmq_msg_size(in->frames[0]), pre,
-                            &why)) {
+  } else if (DecodePreamble(zmq_msg_data(in->frames[0]), zmq_msg_size(in->frames[0]), pre, &why)) {
     if (pre->kind != kind) {
       why = "kind";
     } else if (in->frames.size() != 2 + static_cast<size_t>(pre->num_payloads)) {
       why = "frame count";
-    } else if (pre->body_bytes !=
-               static_cast<uint64_t>(in->bytes) - zmq_msg_size(in->frames[0])) {
+    } else if (pre->body_bytes != static_cast<uint64_t>(in->bytes) - zmq_msg_size(in->frames[0])) {
       why = "body size";
     } else if (pre->kind == kKindResponse && pre->code != 0 && pre->num_payloads != 0) {
       why = "payloads in an error response";
@@ -1144,7 +1140,7 @@ void loom_transport::ReadDealer(Peer* p, int budget) {
       std::string text(static_cast<const char*>(zmq_msg_data(in.frames[1])),
                        zmq_msg_size(in.frames[1]));
       loom_code code = pre.code <= LOOM_CODE_UNAUTHENTICATED ? static_cast<loom_code>(pre.code)
-                                                              : LOOM_CODE_UNKNOWN;
+                                                             : LOOM_CODE_UNKNOWN;
       Finish(pre.call_id, Status(code, text), nullptr);
       continue;
     }
@@ -1330,7 +1326,7 @@ void loom_transport::AnswerZap() {
     const std::string* reply[] = {&version, &id, &code, &text};
     for (const std::string* r : reply) zmq_send(zap_, r->data(), r->size(), ZMQ_SNDMORE);
     zmq_send(zap_, client.data(), ok ? client.size() : 0, ZMQ_SNDMORE);  // user id
-    zmq_send(zap_, "", 0, 0);                                             // metadata
+    zmq_send(zap_, "", 0, 0);                                            // metadata
   }
 }
 
@@ -1347,20 +1343,19 @@ void loom_transport::FireTimers() {
       Finish(id,
              Status(LOOM_CODE_DEADLINE_EXCEEDED,
                     Fmt("%s: no response within the deadline of %lld ms (method %u)",
-                        c->peer->name.c_str(), static_cast<long long>(c->deadline_ms),
-                        c->method)),
+                        c->peer->name.c_str(), static_cast<long long>(c->deadline_ms), c->method)),
              nullptr);
     } else {
       c->connect_ns = 0;
       if (c->out && !c->peer->up) {
         Peer* p = c->peer;
-        Finish(id,
-               Status(LOOM_CODE_UNAVAILABLE,
-                      Fmt("%s: not reachable within connect_timeout_ms=%lld (%s; method %u)",
-                          p->name.c_str(), static_cast<long long>(opt_.connect_timeout_ms),
-                          p->last_error.empty() ? "no connection" : p->last_error.c_str(),
-                          c->method)),
-               nullptr);
+        Finish(
+            id,
+            Status(LOOM_CODE_UNAVAILABLE,
+                   Fmt("%s: not reachable within connect_timeout_ms=%lld (%s; method %u)",
+                       p->name.c_str(), static_cast<long long>(opt_.connect_timeout_ms),
+                       p->last_error.empty() ? "no connection" : p->last_error.c_str(), c->method)),
+            nullptr);
       }
     }
     (void)at;
@@ -1399,8 +1394,8 @@ bool loom_transport::DrainCommands() {
         if (it != calls_.end()) {
           Call* c = it->second.get();
           Finish(cmd.id,
-                 Status(LOOM_CODE_CANCELLED, Fmt("%s: call cancelled (method %u)",
-                                                 c->peer->name.c_str(), c->method)),
+                 Status(LOOM_CODE_CANCELLED,
+                        Fmt("%s: call cancelled (method %u)", c->peer->name.c_str(), c->method)),
                  nullptr);
         }
         break;
@@ -1468,7 +1463,8 @@ void loom_transport::Run() {
     }
     if (router_ != nullptr && items.size() > 1 && items[1].socket == router_) {
       if (items[1].revents & ZMQ_POLLIN) ReadRouter(256);
-      if ((items[1].revents & ZMQ_POLLOUT) || (router_retry_ns_ != 0 && NowNs() >= router_retry_ns_)) {
+      if ((items[1].revents & ZMQ_POLLOUT) ||
+          (router_retry_ns_ != 0 && NowNs() >= router_retry_ns_)) {
         FlushRouter();
       }
     }
@@ -1496,11 +1492,11 @@ void loom_transport::Shutdown() {
     for (Command& cmd : cmds) {
       if (cmd.kind == Command::kCall) {
         Call* c = cmd.call.get();
-        loom_status* s = c->failed != nullptr
-                             ? c->failed
-                             : Status(LOOM_CODE_CANCELLED,
-                                      Fmt("%s: the transport was destroyed (method %u)",
-                                          c->peer->name.c_str(), c->method));
+        loom_status* s =
+            c->failed != nullptr
+                ? c->failed
+                : Status(LOOM_CODE_CANCELLED, Fmt("%s: the transport was destroyed (method %u)",
+                                                  c->peer->name.c_str(), c->method));
         c->failed = nullptr;
         c->out.reset();
         c->done(c->done_arg, s, nullptr);
@@ -1614,8 +1610,8 @@ loom_status* ZmqKeygen(void* /*state*/, char* out_public, size_t public_size, ch
   }
   char pub[41], sec[41];
   if (zmq_curve_keypair(pub, sec) != 0) {
-    return Status(LOOM_CODE_INTERNAL, Fmt("zmq transport: zmq_curve_keypair failed: %s",
-                                          zmq_strerror(zmq_errno())));
+    return Status(LOOM_CODE_INTERNAL,
+                  Fmt("zmq transport: zmq_curve_keypair failed: %s", zmq_strerror(zmq_errno())));
   }
   std::memcpy(out_public, pub, 41);
   std::memcpy(out_secret, sec, 41);

@@ -4,6 +4,7 @@
 // it started, by PID, on every exit path.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,8 +22,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "transport_host.h"
 #include "wire.h"
@@ -229,9 +228,12 @@ TEST(TransportZmqOptions, UnknownKeyIsInvalidArgumentNamingIt) {
 }
 
 TEST(TransportZmqOptions, MalformedValuesAreInvalidArgumentNamingTheKey) {
-  for (const auto& kv : std::vector<std::pair<std::string, std::string>>{
-           {"heartbeat_ms", "soon"}, {"connect_timeout_ms", "-5"}, {"hwm", "0"},
-           {"server_key", "short"}, {"secret_key", std::string(40, '\x01')}}) {
+  for (const auto& kv :
+       std::vector<std::pair<std::string, std::string>>{{"heartbeat_ms", "soon"},
+                                                        {"connect_timeout_ms", "-5"},
+                                                        {"hwm", "0"},
+                                                        {"server_key", "short"},
+                                                        {"secret_key", std::string(40, '\x01')}}) {
     Endpoint e({kv});
     ASSERT_NE(e.status(), nullptr) << kv.first;
     EXPECT_EQ(e.status()->code, LOOM_CODE_INVALID_ARGUMENT);
@@ -280,17 +282,20 @@ TEST(TransportZmqRoundTrip, HeadersAndPayloadsFrom0BytesTo64MiBAreBitIdentical) 
   Server s;
   Endpoint c;
   loom_transport_peer* peer = c.Connect(s.address());
-  for (size_t n : {size_t{0}, size_t{1}, size_t{1023}, size_t{1024}, size_t{4096},
-                   size_t{1} << 20, size_t{64} << 20}) {
-    std::string header = Pattern(n % 4096, 7);
-    std::string payload = Pattern(n, static_cast<uint32_t>(n));
-    Result r = c.Call(peer, kEcho, header, {payload, "", Pattern(33, 3)});
-    ASSERT_EQ(r.code, LOOM_CODE_OK) << n << ": " << r.message;
-    EXPECT_EQ(r.header, header) << n;
-    ASSERT_EQ(r.payloads.size(), 3u);
-    EXPECT_TRUE(r.payloads[0] == payload) << "payload of " << n << " bytes differs";
-    EXPECT_EQ(r.payloads[1], "");
-    EXPECT_EQ(r.payloads[2], Pattern(33, 3));
+  // Copied (no release callback) and lent zero-copy (with one).
+  for (bool lend : {false, true}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{1023}, size_t{1024}, size_t{4096},
+                     size_t{1} << 20, size_t{64} << 20}) {
+      std::string header = Pattern(n % 4096, 7);
+      std::string payload = Pattern(n, static_cast<uint32_t>(n));
+      Result r = c.Call(peer, kEcho, header, {payload, "", Pattern(33, 3)}, 0, 30, lend);
+      ASSERT_EQ(r.code, LOOM_CODE_OK) << n << ": " << r.message;
+      EXPECT_EQ(r.header, header) << n;
+      ASSERT_EQ(r.payloads.size(), 3u);
+      EXPECT_TRUE(r.payloads[0] == payload) << "payload of " << n << " bytes differs";
+      EXPECT_EQ(r.payloads[1], "");
+      EXPECT_EQ(r.payloads[2], Pattern(33, 3));
+    }
   }
 }
 
@@ -316,9 +321,9 @@ TEST(TransportZmqRoundTrip, LentBuffersAreReleasedExactlyOnceOnEveryPath) {
   std::string big = Pattern(1 << 20, 1), small = "tiny";
   auto call = [&](loom_transport_peer* peer, uint32_t method, int64_t deadline, bool cancel) {
     LentCounter counter;
-    loom_transport_buffer payloads[2] = {{big.data(), big.size(), LentCounter::Release, &counter},
-                                         {small.data(), small.size(), LentCounter::Release,
-                                          &counter}};
+    loom_transport_buffer payloads[2] = {
+        {big.data(), big.size(), LentCounter::Release, &counter},
+        {small.data(), small.size(), LentCounter::Release, &counter}};
     loom_transport_message m{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
                              method,
                              {small.data(), small.size(), LentCounter::Release, &counter},
@@ -367,8 +372,8 @@ TEST(TransportZmqRoundTrip, ManyConcurrentCallsFromSeveralThreads) {
         for (int i = base; i < base + kWindow; ++i) {
           keep.push_back(Pattern(static_cast<size_t>(100 + i * 13), t * 1000 + i));
           keep.push_back(std::to_string(t) + "/" + std::to_string(i));
-          msgs.push_back(std::make_unique<OutMessage>(kEcho, keep.back(),
-                                                      std::vector<std::string>{keep[keep.size() - 2]}));
+          msgs.push_back(std::make_unique<OutMessage>(
+              kEcho, keep.back(), std::vector<std::string>{keep[keep.size() - 2]}));
           waiters.push_back(std::make_unique<Waiter>());
           delete Zmq()->call(c.get(), peer, &msgs.back()->msg, 0, &Waiter::Done,
                              waiters.back().get(), nullptr);
@@ -377,8 +382,7 @@ TEST(TransportZmqRoundTrip, ManyConcurrentCallsFromSeveralThreads) {
           ASSERT_TRUE(waiters[k]->Wait(30));
           const Result& r = waiters[k]->result;
           bool good = r.code == LOOM_CODE_OK && r.header == keep[2 * k + 1] &&
-                      r.payloads.size() == 1 && r.payloads[0] == keep[2 * k] &&
-                      r.done_calls == 1;
+                      r.payloads.size() == 1 && r.payloads[0] == keep[2 * k] && r.done_calls == 1;
           (good ? ok : wrong).fetch_add(1);
         }
       }
@@ -436,8 +440,7 @@ TEST(TransportZmqRoundTrip, DoneCallbacksMayCallAgain) {
     Endpoint* c;
     loom_transport_peer* peer;
     std::string header = "chain";
-    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, kEcho, {}, nullptr, 0,
-                               nullptr};
+    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, kEcho, {}, nullptr, 0, nullptr};
     int left = 100, ok = 0;
     Waiter finished;
     static void Done(void* arg, loom_status* st, const loom_transport_message* r) {
@@ -486,9 +489,12 @@ TEST(TransportZmqDeadline, ALateResponseIsDroppedAndTheNextCallWorks) {
   // The server answers now; the caller already gave up.
   for (loom_transport_request* req : s.TakeHeld()) {
     std::string h = "too late";
-    loom_transport_message r{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, 0, {h.data(), h.size(), nullptr,
-                                                                    nullptr},
-                             nullptr, 0, nullptr};
+    loom_transport_message r{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
+                             0,
+                             {h.data(), h.size(), nullptr, nullptr},
+                             nullptr,
+                             0,
+                             nullptr};
     s.endpoint().Respond(req, &r);
   }
   Result next = c.Call(peer, kEcho, "next");
@@ -735,8 +741,7 @@ class RawDealer {
   void* s_;
 };
 
-std::string Preamble(uint8_t kind, uint64_t call_id, uint32_t method, uint32_t n,
-                     uint64_t body) {
+std::string Preamble(uint8_t kind, uint64_t call_id, uint32_t method, uint32_t n, uint64_t body) {
   loom_zmq::Preamble p;
   p.kind = kind;
   p.call_id = call_id;
@@ -776,15 +781,15 @@ TEST(TransportZmqHostile, MalformedMessagesAreCountedAndTheServerKeepsServing) {
     std::string bad_kind = Preamble(loom_zmq::kKindResponse, 1, kEcho, 1, 5);
     std::string many = Preamble(loom_zmq::kKindRequest, 1, kEcho, 1u << 30, 5);
     std::vector<std::vector<std::string>> attacks = {
-        {"garbage"},                                              // one frame
-        {good.substr(0, 17), "hh", "ppp"},                        // truncated preamble
-        {bad_magic, "hh", "ppp"},                                 // wrong magic
-        {bad_version, "hh", "ppp"},                               // wrong wire version
-        {bad_kind, "hh", "ppp"},                                  // a response to a server
-        {good, "hh"},                                             // a payload missing
-        {good, "hh", "ppp", "extra"},                             // a frame too many
+        {"garbage"},                        // one frame
+        {good.substr(0, 17), "hh", "ppp"},  // truncated preamble
+        {bad_magic, "hh", "ppp"},           // wrong magic
+        {bad_version, "hh", "ppp"},         // wrong wire version
+        {bad_kind, "hh", "ppp"},            // a response to a server
+        {good, "hh"},                       // a payload missing
+        {good, "hh", "ppp", "extra"},       // a frame too many
         {Preamble(loom_zmq::kKindRequest, 1, kEcho, 1, 999), "hh", "ppp"},  // body size lies
-        {many, "hh", "ppp"},                                      // absurd payload count
+        {many, "hh", "ppp"},                                                // absurd payload count
         {Preamble(loom_zmq::kKindRequest, 1, kEcho, 2, 1200002),  // over max_message_bytes
          "hh", std::string(600000, 'a'), std::string(600000, 'b')},
         {std::string(1, '\0'), std::string(), std::string()},  // tiny junk
@@ -892,8 +897,8 @@ TEST(TransportZmqCurve, TheRightServerKeyGetsThroughWithOrWithoutOwnKeys) {
   EXPECT_EQ(r.code, LOOM_CODE_OK) << r.message;
   EXPECT_EQ(r.payloads, std::vector<std::string>{"tensor"});
   Endpoint own(Options{{"server_key", server_keys.pub},
-                {"secret_key", client_keys.sec},
-                {"public_key", client_keys.pub}});
+                       {"secret_key", client_keys.sec},
+                       {"public_key", client_keys.pub}});
   EXPECT_EQ(own.Call(own.Connect(s.address()), kEcho, "x").code, LOOM_CODE_OK);
   EXPECT_EQ(s.delivered(), 2);
 }
@@ -902,9 +907,9 @@ TEST(TransportZmqCurve, AClientWithoutTheKeyOrWithAWrongKeyDoesNotGetThrough) {
   if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
   KeyPair server_keys = Keygen(), other = Keygen();
   Server s(Options{{"secret_key", server_keys.sec}, {"public_key", server_keys.pub}});
-  for (const Options& o : std::vector<Options>{
-           {{"connect_timeout_ms", "500"}},
-           {{"connect_timeout_ms", "500"}, {"server_key", other.pub}}}) {
+  for (const Options& o :
+       std::vector<Options>{{{"connect_timeout_ms", "500"}},
+                            {{"connect_timeout_ms", "500"}, {"server_key", other.pub}}}) {
     Endpoint c(o);
     Result r = c.Call(c.Connect(s.address()), kEcho, "let me in", {}, 3000);
     EXPECT_TRUE(r.code == LOOM_CODE_UNAVAILABLE || r.code == LOOM_CODE_DEADLINE_EXCEEDED)
@@ -920,9 +925,8 @@ TEST(TransportZmqCurve, AuthorizedKeysAdmitOnlyTheListedClients) {
   Server s(Options{{"secret_key", server_keys.sec},
                    {"public_key", server_keys.pub},
                    {"authorized_keys", Keygen().pub + "," + alice.pub}});
-  Endpoint a(Options{{"server_key", server_keys.pub},
-                     {"secret_key", alice.sec},
-                     {"public_key", alice.pub}});
+  Endpoint a(Options{
+      {"server_key", server_keys.pub}, {"secret_key", alice.sec}, {"public_key", alice.pub}});
   Result ra = a.Call(a.Connect(s.address()), kEcho, "alice", {}, 5000);
   EXPECT_EQ(ra.code, LOOM_CODE_OK) << ra.message;
   for (const Options& o : std::vector<Options>{
@@ -1053,8 +1057,8 @@ TEST(TransportZmqCurve, TensorBytesAreReadableOnTheWireWithoutCurveAndNotWithIt)
     int port = std::stoi(s.address().substr(s.address().rfind(':') + 1));
     Relay relay(port);
     Endpoint c(client_opts);
-    Result r = c.Call(c.Connect("127.0.0.1:" + std::to_string(relay.port())), kEcho, "h",
-                      {secret}, 10000);
+    Result r =
+        c.Call(c.Connect("127.0.0.1:" + std::to_string(relay.port())), kEcho, "h", {secret}, 10000);
     ASSERT_EQ(r.code, LOOM_CODE_OK) << r.message;
     ASSERT_EQ(r.payloads, std::vector<std::string>{secret});
     std::string wire = relay.recorded();
