@@ -305,6 +305,13 @@ class OutMsg {
   OutMsg(const OutMsg&) = delete;
   OutMsg& operator=(const OutMsg&) = delete;
 
+  // A new frame of `size` bytes for the caller to fill.
+  uint8_t* AddFrame(size_t size) {
+    frames_.emplace_back();
+    zmq_msg_init_size(&frames_.back(), size);
+    bytes_ += static_cast<int64_t>(size);
+    return static_cast<uint8_t*>(zmq_msg_data(&frames_.back()));
+  }
   void AddCopy(const void* data, size_t size) {
     frames_.emplace_back();
     zmq_msg_init_size(&frames_.back(), size);
@@ -367,6 +374,61 @@ struct InMsg {
     }
   }
 };
+
+// The header and payload sizes of an inline frame (already checked to hold
+// its size table) added up.
+uint64_t InlineSizes(zmq_msg_t* frame, const Preamble& pre) {
+  const uint8_t* table = static_cast<const uint8_t*>(zmq_msg_data(frame)) + kPreambleBytes;
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i <= pre.num_payloads; ++i) sum += GetLe(table + 4 * i, 4);
+  return sum;
+}
+
+// One inline frame shared by the buffers handed out of it.
+struct SharedFrame {
+  zmq_msg_t* msg;
+  std::atomic<int> refs;
+};
+void ReleaseShared(void* arg) {
+  auto* s = static_cast<SharedFrame*>(arg);
+  if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    ReleaseFrame(s->msg);
+    delete s;
+  }
+}
+
+// Hands a parsed message's header and payloads over as buffers the host
+// releases (one per frame, or views into the one inline frame).
+void TakeBuffers(InMsg* in, const Preamble& pre, loom_transport_buffer* header,
+                 std::vector<loom_transport_buffer>* payloads) {
+  payloads->resize(pre.num_payloads);
+  if ((pre.flags & kFlagInline) != 0) {
+    zmq_msg_t* m = in->frames[0];
+    in->frames[0] = nullptr;
+    const uint8_t* d = static_cast<const uint8_t*>(zmq_msg_data(m));
+    auto* shared = new SharedFrame{m, {1 + static_cast<int>(pre.num_payloads)}};
+    const uint8_t* at = d + InlineTableEnd(pre.num_payloads);
+    for (uint32_t i = 0; i <= pre.num_payloads; ++i) {
+      size_t size = GetLe(d + kPreambleBytes + 4 * i, 4);
+      loom_transport_buffer b{at, size, ReleaseShared, shared};
+      if (i == 0) {
+        *header = b;
+      } else {
+        (*payloads)[i - 1] = b;
+      }
+      at += size;
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < pre.num_payloads; ++i) {
+    zmq_msg_t* m = in->frames[2 + i];
+    (*payloads)[i] = {zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m};
+    in->frames[2 + i] = nullptr;
+  }
+  zmq_msg_t* h = in->frames[1];
+  in->frames[1] = nullptr;
+  *header = {zmq_msg_data(h), zmq_msg_size(h), ReleaseFrame, h};
+}
 
 // ---------------------------------------------------------------- objects
 
@@ -615,6 +677,24 @@ std::unique_ptr<OutMsg> loom_transport::BuildOut(const Preamble& pre,
   p.body_bytes = header != nullptr && header->data != nullptr ? header->size : 0;
   for (int i = 0; i < num_payloads; ++i) {
     if (payloads[i].data != nullptr) p.body_bytes += payloads[i].size;
+  }
+  if (p.body_bytes <= kInlineMaxBody && p.num_payloads <= kMaxInlinePayloads) {
+    // One frame: preamble, size table, header, payloads (see wire.h).
+    p.flags = kFlagInline;
+    uint8_t* d = out->AddFrame(InlineTableEnd(p.num_payloads) + p.body_bytes);
+    EncodePreamble(p, d);
+    uint8_t* table = d + kPreambleBytes;
+    uint8_t* at = d + InlineTableEnd(p.num_payloads);
+    auto put = [&](const loom_transport_buffer* b, int slot) {
+      size_t size = b != nullptr && b->data != nullptr ? b->size : 0;
+      PutLe(table + 4 * slot, size, 4);
+      if (size > 0) std::memcpy(at, b->data, size);
+      at += size;
+      if (b != nullptr && b->release != nullptr) b->release(b->release_arg);
+    };
+    put(header, 0);
+    for (int i = 0; i < num_payloads; ++i) put(&payloads[i], 1 + i);
+    return out;
   }
   uint8_t bytes[kPreambleBytes];
   EncodePreamble(p, bytes);
@@ -1105,14 +1185,18 @@ bool loom_transport::Parse(InMsg* in, uint8_t kind, Preamble* pre) {
   const char* why = nullptr;
   if (in->refused) {
     why = "too large";
-  } else if (in->frames.size() < 2) {
+  } else if (in->frames.empty()) {
     why = "frame count";
   } else if (DecodePreamble(zmq_msg_data(in->frames[0]), zmq_msg_size(in->frames[0]), pre, &why)) {
+    const bool inline_body = (pre->flags & kFlagInline) != 0;
     if (pre->kind != kind) {
       why = "kind";
-    } else if (in->frames.size() != 2 + static_cast<size_t>(pre->num_payloads)) {
+    } else if (in->frames.size() !=
+               (inline_body ? 1 : 2 + static_cast<size_t>(pre->num_payloads))) {
       why = "frame count";
-    } else if (pre->body_bytes != static_cast<uint64_t>(in->bytes) - zmq_msg_size(in->frames[0])) {
+    } else if (inline_body ? InlineSizes(in->frames[0], *pre) != pre->body_bytes
+                           : pre->body_bytes !=
+                                 static_cast<uint64_t>(in->bytes) - zmq_msg_size(in->frames[0])) {
       why = "body size";
     } else if (pre->kind == kKindResponse && pre->code != 0 && pre->num_payloads != 0) {
       why = "payloads in an error response";
@@ -1136,28 +1220,19 @@ void loom_transport::ReadDealer(Peer* p, int budget) {
     if (!Parse(&in, kKindResponse, &pre)) continue;
     auto it = calls_.find(pre.call_id);
     if (it == calls_.end() || it->second->peer != p) continue;  // late: already completed
+    loom_transport_buffer header;
+    std::vector<loom_transport_buffer> payloads;
+    TakeBuffers(&in, pre, &header, &payloads);
     if (pre.code != LOOM_CODE_OK) {
-      std::string text(static_cast<const char*>(zmq_msg_data(in.frames[1])),
-                       zmq_msg_size(in.frames[1]));
+      std::string text(static_cast<const char*>(header.data), header.size);
+      header.release(header.release_arg);  // an error response has no payloads
       loom_code code = pre.code <= LOOM_CODE_UNAUTHENTICATED ? static_cast<loom_code>(pre.code)
                                                              : LOOM_CODE_UNKNOWN;
       Finish(pre.call_id, Status(code, text), nullptr);
       continue;
     }
-    std::vector<loom_transport_buffer> payloads(pre.num_payloads);
-    for (uint32_t i = 0; i < pre.num_payloads; ++i) {
-      zmq_msg_t* m = in.frames[2 + i];
-      payloads[i] = {zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m};
-      in.frames[2 + i] = nullptr;
-    }
-    zmq_msg_t* h = in.frames[1];
-    in.frames[1] = nullptr;
-    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
-                               0,
-                               {zmq_msg_data(h), zmq_msg_size(h), ReleaseFrame, h},
-                               payloads.data(),
-                               static_cast<int>(pre.num_payloads),
-                               nullptr};
+    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, 0,      header, payloads.data(),
+                               static_cast<int>(pre.num_payloads), nullptr};
     Finish(pre.call_id, nullptr, &msg);
   }
 }
@@ -1180,20 +1255,12 @@ void loom_transport::ReadRouter(int budget) {
       if (s != nullptr) g_host->status_free(s);
       continue;
     }
-    std::vector<loom_transport_buffer> payloads(pre.num_payloads);
-    for (uint32_t i = 0; i < pre.num_payloads; ++i) {
-      zmq_msg_t* m = in.frames[2 + i];
-      payloads[i] = {zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m};
-      in.frames[2 + i] = nullptr;
-    }
-    zmq_msg_t* h = in.frames[1];
-    in.frames[1] = nullptr;
-    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
-                               pre.method,
-                               {zmq_msg_data(h), zmq_msg_size(h), ReleaseFrame, h},
-                               payloads.data(),
-                               static_cast<int>(pre.num_payloads),
-                               nullptr};
+    loom_transport_buffer header;
+    std::vector<loom_transport_buffer> payloads;
+    TakeBuffers(&in, pre, &header, &payloads);
+    loom_transport_message msg{
+        LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, pre.method, header, payloads.data(),
+        static_cast<int>(pre.num_payloads), nullptr};
     std::string identity = Printable(in.routing_id);
     handler_(handler_arg_, RequestHandle(rid), identity.c_str(), &msg);
   }

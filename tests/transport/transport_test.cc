@@ -753,20 +753,52 @@ std::string Preamble(uint8_t kind, uint64_t call_id, uint32_t method, uint32_t n
   return out;
 }
 
-TEST(TransportZmqHostile, AHandWrittenRequestFollowingTheWireFormatIsAnswered) {
+// One inline frame (wire.h): preamble, size table, header, payloads.
+std::string Inline(uint8_t kind, uint64_t call_id, uint32_t method, const std::string& header,
+                   const std::vector<std::string>& payloads) {
+  loom_zmq::Preamble p;
+  p.kind = kind;
+  p.flags = loom_zmq::kFlagInline;
+  p.call_id = call_id;
+  p.method = method;
+  p.num_payloads = static_cast<uint32_t>(payloads.size());
+  std::string body = header, table(4 * (1 + payloads.size()), '\0');
+  loom_zmq::PutLe(reinterpret_cast<uint8_t*>(table.data()), header.size(), 4);
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    loom_zmq::PutLe(reinterpret_cast<uint8_t*>(table.data()) + 4 * (1 + i), payloads[i].size(), 4);
+    body += payloads[i];
+  }
+  p.body_bytes = body.size();
+  std::string out(loom_zmq::kPreambleBytes, '\0');
+  loom_zmq::EncodePreamble(p, reinterpret_cast<uint8_t*>(out.data()));
+  return out + table + body;
+}
+
+TEST(TransportZmqHostile, HandWrittenRequestsFollowingTheWireFormatAreAnswered) {
   Server s;
   RawDealer raw(s.address());
+  // Frames, and the inline form; the small answer comes back inline.
   raw.Send({Preamble(loom_zmq::kKindRequest, 42, kEcho, 1, 5 + 3), "hello", "abc"});
+  raw.Send({Inline(loom_zmq::kKindRequest, 43, kEcho, "hello", {"abc"})});
+  for (uint64_t id : {42u, 43u}) {
+    std::vector<std::string> r = raw.Receive(5000);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0], Inline(loom_zmq::kKindResponse, id, 0, "hello", {"abc"}));
+  }
+  // A large one comes back in frames.
+  std::string big(100000, 'b');
+  raw.Send({Preamble(loom_zmq::kKindRequest, 44, kEcho, 1, 5 + big.size()), "hello", big});
   std::vector<std::string> r = raw.Receive(5000);
   ASSERT_EQ(r.size(), 3u);
   loom_zmq::Preamble p;
   const char* why = nullptr;
   ASSERT_TRUE(loom_zmq::DecodePreamble(r[0].data(), r[0].size(), &p, &why)) << why;
   EXPECT_EQ(p.kind, loom_zmq::kKindResponse);
-  EXPECT_EQ(p.call_id, 42u);
+  EXPECT_EQ(p.flags, 0);
+  EXPECT_EQ(p.call_id, 44u);
   EXPECT_EQ(p.code, 0u);
   EXPECT_EQ(r[1], "hello");
-  EXPECT_EQ(r[2], "abc");
+  EXPECT_TRUE(r[2] == big);
 }
 
 TEST(TransportZmqHostile, MalformedMessagesAreCountedAndTheServerKeepsServing) {
@@ -780,6 +812,9 @@ TEST(TransportZmqHostile, MalformedMessagesAreCountedAndTheServerKeepsServing) {
     bad_version[4] = 9;
     std::string bad_kind = Preamble(loom_zmq::kKindResponse, 1, kEcho, 1, 5);
     std::string many = Preamble(loom_zmq::kKindRequest, 1, kEcho, 1u << 30, 5);
+    std::string inl = Inline(loom_zmq::kKindRequest, 1, kEcho, "hh", {"ppp"});
+    std::string inl_lie = inl;
+    inl_lie[loom_zmq::kPreambleBytes] = 3;  // the header's size: 3 instead of 2
     std::vector<std::vector<std::string>> attacks = {
         {"garbage"},                        // one frame
         {good.substr(0, 17), "hh", "ppp"},  // truncated preamble
@@ -793,6 +828,9 @@ TEST(TransportZmqHostile, MalformedMessagesAreCountedAndTheServerKeepsServing) {
         {Preamble(loom_zmq::kKindRequest, 1, kEcho, 2, 1200002),  // over max_message_bytes
          "hh", std::string(600000, 'a'), std::string(600000, 'b')},
         {std::string(1, '\0'), std::string(), std::string()},  // tiny junk
+        {inl_lie},                                             // inline sizes lie
+        {inl.substr(0, inl.size() - 1)},                       // inline, truncated
+        {inl, "extra"},                                        // inline plus a frame
     };
     for (const auto& a : attacks) raw.Send(a);
     auto start = std::chrono::steady_clock::now();
