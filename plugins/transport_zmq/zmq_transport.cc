@@ -397,6 +397,32 @@ void ReleaseShared(void* arg) {
   }
 }
 
+// Received payloads up to this size that libzmq left at an address that is
+// not a multiple of kAlignment are copied to one that is, so a host can wrap
+// any of them into a tensor. libzmq places frames of up to its 8 KiB batch
+// at any offset of its receive buffer; larger ones get their own block (8
+// bytes into it on glibc), which is handed over as it is: copying those
+// would cost what zero-copy saves.
+constexpr size_t kAlignment = 64;
+constexpr size_t kAlignCopyMax = 64 * 1024;
+
+void FreeAligned(void* p) { std::free(p); }
+
+// `data` as a payload buffer: a copy at a kAlignment boundary when it is a
+// small misaligned one (`release` then runs at once), else as it is.
+loom_transport_buffer Payload(const void* data, size_t size, void (*release)(void*), void* arg) {
+  if (size <= kAlignCopyMax && reinterpret_cast<uintptr_t>(data) % kAlignment != 0) {
+    void* p = std::aligned_alloc(kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment +
+                                                 (size == 0 ? kAlignment : 0));
+    if (p != nullptr) {
+      if (size > 0) std::memcpy(p, data, size);
+      release(arg);
+      return {p, size, FreeAligned, p};
+    }
+  }
+  return {data, size, release, arg};
+}
+
 // Hands a parsed message's header and payloads over as buffers the host
 // releases (one per frame, or views into the one inline frame).
 void TakeBuffers(InMsg* in, const Preamble& pre, loom_transport_buffer* header,
@@ -410,11 +436,10 @@ void TakeBuffers(InMsg* in, const Preamble& pre, loom_transport_buffer* header,
     const uint8_t* at = d + InlineTableEnd(pre.num_payloads);
     for (uint32_t i = 0; i <= pre.num_payloads; ++i) {
       size_t size = GetLe(d + kPreambleBytes + 4 * i, 4);
-      loom_transport_buffer b{at, size, ReleaseShared, shared};
       if (i == 0) {
-        *header = b;
+        *header = {at, size, ReleaseShared, shared};
       } else {
-        (*payloads)[i - 1] = b;
+        (*payloads)[i - 1] = Payload(at, size, ReleaseShared, shared);
       }
       at += size;
     }
@@ -422,7 +447,7 @@ void TakeBuffers(InMsg* in, const Preamble& pre, loom_transport_buffer* header,
   }
   for (uint32_t i = 0; i < pre.num_payloads; ++i) {
     zmq_msg_t* m = in->frames[2 + i];
-    (*payloads)[i] = {zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m};
+    (*payloads)[i] = Payload(zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m);
     in->frames[2 + i] = nullptr;
   }
   zmq_msg_t* h = in->frames[1];

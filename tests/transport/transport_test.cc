@@ -299,6 +299,47 @@ TEST(TransportZmqRoundTrip, HeadersAndPayloadsFrom0BytesTo64MiBAreBitIdentical) 
   }
 }
 
+// A host wraps received payloads into tensors without copying: those up to
+// 64 KiB arrive 64-byte aligned (the plugin copies them when libzmq left
+// them elsewhere), larger ones at least 8-byte aligned (libzmq's block).
+TEST(TransportZmqRoundTrip, ReceivedPayloadsAreAlignedForTensors) {
+  Server s;
+  Endpoint c;
+  struct Seen {
+    std::vector<std::pair<size_t, uintptr_t>> payloads;  // (size, address)
+    std::vector<std::string> bytes;
+    Waiter w;
+    static void Done(void* arg, loom_status* st, const loom_transport_message* r) {
+      auto* k = static_cast<Seen*>(arg);
+      delete st;
+      if (r != nullptr) {
+        for (int i = 0; i < r->num_payloads; ++i) {
+          k->payloads.emplace_back(r->payloads[i].size,
+                                   reinterpret_cast<uintptr_t>(r->payloads[i].data));
+          k->bytes.emplace_back(static_cast<const char*>(r->payloads[i].data), r->payloads[i].size);
+        }
+        ReleaseAll(r);
+      }
+      Waiter::Done(&k->w, nullptr, nullptr);
+    }
+  };
+  // An inline message (small), and one in frames (a 1 MiB payload among small ones).
+  for (const std::vector<size_t>& sizes :
+       std::vector<std::vector<size_t>>{{1, 3, 100, 4000}, {1, 3, 100, 9000, 65536, 1 << 20}}) {
+    std::vector<std::string> data;
+    for (size_t n : sizes) data.push_back(Pattern(n, static_cast<uint32_t>(n)));
+    OutMessage m(kEcho, "hdr", data);
+    Seen seen;
+    delete Zmq()->call(c.get(), c.Connect(s.address()), &m.msg, 0, &Seen::Done, &seen, nullptr);
+    ASSERT_TRUE(seen.w.Wait(10));
+    ASSERT_EQ(seen.payloads.size(), sizes.size());
+    EXPECT_EQ(seen.bytes, data);
+    for (const auto& [size, address] : seen.payloads) {
+      EXPECT_EQ(address % (size <= 64 * 1024 ? 64 : 8), 0u) << size << " bytes at " << address;
+    }
+  }
+}
+
 TEST(TransportZmqRoundTrip, ManyPayloadsKeepTheirOrder) {
   Server s;
   Endpoint c;
