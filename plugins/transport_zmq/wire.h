@@ -1,4 +1,4 @@
-// wire.h — the zmq transport's wire format (version 1), shared by the plugin
+// wire.h — the zmq transport's wire format (version 2), shared by the plugin
 // and its tests. Self-contained: no Loom and no ZeroMQ types.
 //
 // Every request and every response is one ZeroMQ multipart message:
@@ -40,7 +40,9 @@
 namespace loom_zmq {
 
 constexpr uint32_t kMagic = 0x545A4D4Cu;  // "LMZT" in memory order
-constexpr uint16_t kWireVersion = 1;
+// 2: inline frames (version 1, without them, was never released; its
+// receivers drop version 2 messages and log "wire version").
+constexpr uint16_t kWireVersion = 2;
 constexpr size_t kPreambleBytes = 40;
 constexpr uint32_t kMaxPayloads = 1u << 16;
 constexpr uint8_t kFlagInline = 1;
