@@ -30,6 +30,8 @@
 //   secret_key / public_key (Z85; listen() then serves CURVE), server_key
 //   (Z85; peers must prove it; this endpoint's own pair, or a fresh one)
 //   and this plugin's own:
+//   authorized_keys      comma-separated Z85 client keys a CURVE server admits
+//                        (default: any client that knows the server's key)
 //   hwm                  ZeroMQ send/receive high-water mark, messages (1000)
 //   max_queued_bytes     bytes waiting in the plugin for ZeroMQ (1 GiB)
 //   max_queued_messages  messages waiting in the plugin for ZeroMQ (65536)
@@ -110,20 +112,20 @@ struct Options {
   int64_t connect_timeout_ms = 3000;
   int64_t max_message_bytes = (int64_t{1} << 30) + (int64_t{16} << 20);
   std::string secret_key, public_key, server_key;
+  std::set<std::string> authorized_keys;  // Z85 client keys a CURVE server admits (empty: any)
   int64_t hwm = 1000;
   int64_t max_queued_bytes = int64_t{1} << 30;
   int64_t max_queued_messages = 65536;
 };
 
-loom_status* ParseInt(const char* key, const char* value, int64_t min, int64_t max,
-                      int64_t* out) {
+loom_status* ParseInt(const char* key, const char* value, int64_t min, int64_t max, int64_t* out) {
   errno = 0;
   char* end = nullptr;
   long long v = std::strtoll(value, &end, 10);
   if (errno != 0 || end == value || *end != '\0' || v < min || v > max) {
     return Status(LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: option %s='%s' is not an integer in [%lld, %lld]", key,
-                      value, static_cast<long long>(min), static_cast<long long>(max)));
+                  Fmt("zmq transport: option %s='%s' is not an integer in [%lld, %lld]", key, value,
+                      static_cast<long long>(min), static_cast<long long>(max)));
   }
   *out = v;
   return nullptr;
@@ -178,6 +180,19 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
     } else if (key == "server_key") {
       o->server_key = v;
       s = CheckZ85Key(k, o->server_key);
+    } else if (key == "authorized_keys") {
+      // Comma-separated Z85 public keys.
+      std::string list = v;
+      for (size_t start = 0; start <= list.size();) {
+        size_t comma = list.find(',', start);
+        if (comma == std::string::npos) comma = list.size();
+        std::string one = list.substr(start, comma - start);
+        if (!one.empty()) {
+          if ((s = CheckZ85Key(k, one)) != nullptr) break;
+          o->authorized_keys.insert(one);
+        }
+        start = comma + 1;
+      }
     } else if (key == "hwm") {
       s = ParseInt(k, v, 1, INT32_MAX, &o->hwm);
     } else if (key == "max_queued_bytes") {
@@ -188,8 +203,8 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
       return Status(LOOM_CODE_INVALID_ARGUMENT,
                     Fmt("zmq transport: unknown option '%s' (known: identity, heartbeat_ms, "
                         "heartbeat_timeout_ms, connect_timeout_ms, max_message_bytes, "
-                        "secret_key, public_key, server_key, hwm, max_queued_bytes, "
-                        "max_queued_messages)",
+                        "secret_key, public_key, server_key, authorized_keys, hwm, "
+                        "max_queued_bytes, max_queued_messages)",
                         k));
     }
     if (s != nullptr) return s;
@@ -199,15 +214,20 @@ loom_status* ParseOptions(const loom_transport_option* options, int num_options,
                   "zmq transport: secret_key and public_key go together (a key pair from "
                   "`loom keygen`); only one was given");
   }
+  if (!o->authorized_keys.empty() && o->secret_key.empty()) {
+    return Status(LOOM_CODE_INVALID_ARGUMENT,
+                  "zmq transport: authorized_keys needs this endpoint's own secret_key/public_key "
+                  "(only a CURVE server checks its clients' keys)");
+  }
   bool curve = !o->secret_key.empty() || !o->server_key.empty();
   if (curve && !zmq_has("curve")) {
     return Status(LOOM_CODE_UNIMPLEMENTED,
                   "zmq transport: keys were given but this libzmq was built without CURVE");
   }
   if (o->identity.empty() || o->identity.size() > 200) {
-    return Status(LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: identity must have 1..200 bytes (got %zu)",
-                      o->identity.size()));
+    return Status(
+        LOOM_CODE_INVALID_ARGUMENT,
+        Fmt("zmq transport: identity must have 1..200 bytes (got %zu)", o->identity.size()));
   }
   return nullptr;
 }
@@ -222,8 +242,8 @@ loom_status* ParseAddress(const char* what, const char* address, std::string* ou
     if (a.compare(0, std::strlen(prefix), prefix) == 0) a.erase(0, std::strlen(prefix));
   }
   size_t colon = a.rfind(':');
-  bool ok = colon != std::string::npos && colon > 0 && colon + 1 < a.size() &&
-            colon + 6 >= a.size();
+  bool ok =
+      colon != std::string::npos && colon > 0 && colon + 1 < a.size() && colon + 6 >= a.size();
   for (size_t i = colon + 1; ok && i < a.size(); ++i) ok = a[i] >= '0' && a[i] <= '9';
   if (ok && std::atoi(a.c_str() + colon + 1) > 65535) ok = false;
   if (!ok) {
@@ -286,6 +306,13 @@ class OutMsg {
   OutMsg(const OutMsg&) = delete;
   OutMsg& operator=(const OutMsg&) = delete;
 
+  // A new frame of `size` bytes for the caller to fill.
+  uint8_t* AddFrame(size_t size) {
+    frames_.emplace_back();
+    zmq_msg_init_size(&frames_.back(), size);
+    bytes_ += static_cast<int64_t>(size);
+    return static_cast<uint8_t*>(zmq_msg_data(&frames_.back()));
+  }
   void AddCopy(const void* data, size_t size) {
     frames_.emplace_back();
     zmq_msg_init_size(&frames_.back(), size);
@@ -316,8 +343,7 @@ class OutMsg {
   // Returns 0, or the errno of the first frame (EAGAIN: try later).
   int Send(void* socket, const std::string* routing_id) {
     if (routing_id != nullptr &&
-        zmq_send(socket, routing_id->data(), routing_id->size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) <
-            0) {
+        zmq_send(socket, routing_id->data(), routing_id->size(), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
       return zmq_errno();
     }
     for (size_t i = 0; i < frames_.size(); ++i) {
@@ -350,6 +376,86 @@ struct InMsg {
   }
 };
 
+// The header and payload sizes of an inline frame (already checked to hold
+// its size table) added up.
+uint64_t InlineSizes(zmq_msg_t* frame, const Preamble& pre) {
+  const uint8_t* table = static_cast<const uint8_t*>(zmq_msg_data(frame)) + kPreambleBytes;
+  uint64_t sum = 0;
+  for (uint32_t i = 0; i <= pre.num_payloads; ++i) sum += GetLe(table + 4 * i, 4);
+  return sum;
+}
+
+// One inline frame shared by the buffers handed out of it.
+struct SharedFrame {
+  zmq_msg_t* msg;
+  std::atomic<int> refs;
+};
+void ReleaseShared(void* arg) {
+  auto* s = static_cast<SharedFrame*>(arg);
+  if (s->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    ReleaseFrame(s->msg);
+    delete s;
+  }
+}
+
+// Received payloads up to this size that libzmq left at an address that is
+// not a multiple of kAlignment are copied to one that is, so a host can wrap
+// any of them into a tensor. libzmq places frames of up to its 8 KiB batch
+// at any offset of its receive buffer; larger ones get their own block (8
+// bytes into it on glibc), which is handed over as it is: copying those
+// would cost what zero-copy saves.
+constexpr size_t kAlignment = 64;
+constexpr size_t kAlignCopyMax = 64 * 1024;
+
+void FreeAligned(void* p) { std::free(p); }
+
+// `data` as a payload buffer: a copy at a kAlignment boundary when it is a
+// small misaligned one (`release` then runs at once), else as it is.
+loom_transport_buffer Payload(const void* data, size_t size, void (*release)(void*), void* arg) {
+  if (size <= kAlignCopyMax && reinterpret_cast<uintptr_t>(data) % kAlignment != 0) {
+    void* p = std::aligned_alloc(kAlignment, (size + kAlignment - 1) / kAlignment * kAlignment +
+                                                 (size == 0 ? kAlignment : 0));
+    if (p != nullptr) {
+      if (size > 0) std::memcpy(p, data, size);
+      release(arg);
+      return {p, size, FreeAligned, p};
+    }
+  }
+  return {data, size, release, arg};
+}
+
+// Hands a parsed message's header and payloads over as buffers the host
+// releases (one per frame, or views into the one inline frame).
+void TakeBuffers(InMsg* in, const Preamble& pre, loom_transport_buffer* header,
+                 std::vector<loom_transport_buffer>* payloads) {
+  payloads->resize(pre.num_payloads);
+  if ((pre.flags & kFlagInline) != 0) {
+    zmq_msg_t* m = in->frames[0];
+    in->frames[0] = nullptr;
+    const uint8_t* d = static_cast<const uint8_t*>(zmq_msg_data(m));
+    auto* shared = new SharedFrame{m, {1 + static_cast<int>(pre.num_payloads)}};
+    const uint8_t* at = d + InlineTableEnd(pre.num_payloads);
+    for (uint32_t i = 0; i <= pre.num_payloads; ++i) {
+      size_t size = GetLe(d + kPreambleBytes + 4 * i, 4);
+      if (i == 0) {
+        *header = {at, size, ReleaseShared, shared};
+      } else {
+        (*payloads)[i - 1] = Payload(at, size, ReleaseShared, shared);
+      }
+      at += size;
+    }
+    return;
+  }
+  for (uint32_t i = 0; i < pre.num_payloads; ++i) {
+    zmq_msg_t* m = in->frames[2 + i];
+    (*payloads)[i] = Payload(zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m);
+    in->frames[2 + i] = nullptr;
+  }
+  zmq_msg_t* h = in->frames[1];
+  in->frames[1] = nullptr;
+  *header = {zmq_msg_data(h), zmq_msg_size(h), ReleaseFrame, h};
+}
+
 // ---------------------------------------------------------------- objects
 
 struct Peer;
@@ -361,9 +467,9 @@ struct Call {
   loom_transport_call_done_fn done = nullptr;
   void* done_arg = nullptr;
   int64_t deadline_ms = 0;
-  int64_t deadline_ns = 0;  // 0: none
-  int64_t connect_ns = 0;   // 0: none; else fail UNAVAILABLE if still unsent and peer down
-  std::unique_ptr<OutMsg> out;  // until ZeroMQ takes it
+  int64_t deadline_ns = 0;        // 0: none
+  int64_t connect_ns = 0;         // 0: none; else fail UNAVAILABLE if still unsent and peer down
+  std::unique_ptr<OutMsg> out;    // until ZeroMQ takes it
   loom_status* failed = nullptr;  // complete at once with this status
 };
 
@@ -451,6 +557,7 @@ struct loom_transport {
   void ReadDealer(Peer* p, int budget);
   void ReadRouter(int budget);
   void ReadMonitor(Peer* p);
+  void AnswerZap();
   void FireTimers();
   int NextTimeoutMs();
   void AddTimer(int64_t at, uint64_t id, int kind) { timers_.emplace(at, id, kind); }
@@ -483,6 +590,7 @@ struct loom_transport {
 
   // The I/O thread's only.
   void* router_ = nullptr;
+  void* zap_ = nullptr;  // the ZAP handler (authorized_keys) of this context
   std::vector<Peer*> io_peers_;
   std::unordered_map<uint64_t, std::unique_ptr<Call>> calls_;
   std::set<std::tuple<int64_t, uint64_t, int>> timers_;
@@ -509,8 +617,8 @@ loom_status* loom_transport::Start() {
   // A routing id that is new for every endpoint: a restarted task is a new
   // peer, and responses meant for its previous life find nobody.
   std::random_device rd;
-  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^
-               static_cast<uint64_t>(NowNs()) ^ (static_cast<uint64_t>(getpid()) << 16);
+  uint64_t r = (static_cast<uint64_t>(rd()) << 32) ^ rd() ^ static_cast<uint64_t>(NowNs()) ^
+               (static_cast<uint64_t>(getpid()) << 16);
   routing_id_ = opt_.identity + Fmt("#%016llx", static_cast<unsigned long long>(r));
 
   ctx_ = zmq_ctx_new();
@@ -536,8 +644,9 @@ void loom_transport::Destroy() {
   if (OnIoThread()) {
     // From inside a callback: the I/O thread cannot join itself. It stops
     // when the callback returns, cancels what is pending and frees itself.
-    Log(3, "zmq transport: destroy() called from a transport callback; the endpoint stops "
-           "after the callback returns");
+    Log(3,
+        "zmq transport: destroy() called from a transport callback; the endpoint stops "
+        "after the callback returns");
     std::lock_guard<std::mutex> lock(mu_);
     self_delete_ = true;
     commands_.push_back(Command{Command::kStop, nullptr, nullptr, 0, nullptr, nullptr});
@@ -595,6 +704,24 @@ std::unique_ptr<OutMsg> loom_transport::BuildOut(const Preamble& pre,
   for (int i = 0; i < num_payloads; ++i) {
     if (payloads[i].data != nullptr) p.body_bytes += payloads[i].size;
   }
+  if (p.body_bytes <= kInlineMaxBody && p.num_payloads <= kMaxInlinePayloads) {
+    // One frame: preamble, size table, header, payloads (see wire.h).
+    p.flags = kFlagInline;
+    uint8_t* d = out->AddFrame(InlineTableEnd(p.num_payloads) + p.body_bytes);
+    EncodePreamble(p, d);
+    uint8_t* table = d + kPreambleBytes;
+    uint8_t* at = d + InlineTableEnd(p.num_payloads);
+    auto put = [&](const loom_transport_buffer* b, int slot) {
+      size_t size = b != nullptr && b->data != nullptr ? b->size : 0;
+      PutLe(table + 4 * slot, size, 4);
+      if (size > 0) std::memcpy(at, b->data, size);
+      at += size;
+      if (b != nullptr && b->release != nullptr) b->release(b->release_arg);
+    };
+    put(header, 0);
+    for (int i = 0; i < num_payloads; ++i) put(&payloads[i], 1 + i);
+    return out;
+  }
   uint8_t bytes[kPreambleBytes];
   EncodePreamble(p, bytes);
   out->AddCopy(bytes, sizeof(bytes));
@@ -623,9 +750,8 @@ void ReleaseMessage(const loom_transport_message* m) {
 loom_status* CheckMessage(const char* what, const loom_transport_message* m) {
   if (m->struct_size < LOOM_STRUCT_SIZE(loom_transport_message, num_payloads)) {
     return Status(LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: %s: message struct_size %zu is smaller than v1.0's %zu",
-                      what, m->struct_size,
-                      LOOM_STRUCT_SIZE(loom_transport_message, num_payloads)));
+                  Fmt("zmq transport: %s: message struct_size %zu is smaller than v1.0's %zu", what,
+                      m->struct_size, LOOM_STRUCT_SIZE(loom_transport_message, num_payloads)));
   }
   if (m->num_payloads < 0 || static_cast<uint32_t>(m->num_payloads) > kMaxPayloads ||
       (m->num_payloads > 0 && m->payloads == nullptr)) {
@@ -724,15 +850,15 @@ loom_status* loom_transport::StartCall(Peer* peer, const loom_transport_message*
   int64_t bytes = c->out->bytes();
   if (queued_bytes_.load(std::memory_order_relaxed) + bytes > opt_.max_queued_bytes ||
       queued_msgs_.load(std::memory_order_relaxed) + 1 > opt_.max_queued_messages) {
-    c->failed = Status(
-        LOOM_CODE_RESOURCE_EXHAUSTED,
-        Fmt("%s: call of %lld bytes refused: %lld bytes in %lld messages already wait to be "
-            "sent (max_queued_bytes %lld, max_queued_messages %lld)",
-            peer->name.c_str(), static_cast<long long>(bytes),
-            static_cast<long long>(queued_bytes_.load()),
-            static_cast<long long>(queued_msgs_.load()),
-            static_cast<long long>(opt_.max_queued_bytes),
-            static_cast<long long>(opt_.max_queued_messages)));
+    c->failed =
+        Status(LOOM_CODE_RESOURCE_EXHAUSTED,
+               Fmt("%s: call of %lld bytes refused: %lld bytes in %lld messages already wait to be "
+                   "sent (max_queued_bytes %lld, max_queued_messages %lld)",
+                   peer->name.c_str(), static_cast<long long>(bytes),
+                   static_cast<long long>(queued_bytes_.load()),
+                   static_cast<long long>(queued_msgs_.load()),
+                   static_cast<long long>(opt_.max_queued_bytes),
+                   static_cast<long long>(opt_.max_queued_messages)));
     c->out.reset();  // gives the lent buffers back now
   } else {
     c->out->Count();
@@ -748,8 +874,7 @@ void loom_transport::Cancel(uint64_t id) {
   Push(Command{Command::kCancel, nullptr, nullptr, id, nullptr, nullptr});
 }
 
-loom_status* loom_transport::Respond(uint64_t request_id, loom_code code,
-                                     const char* error_message,
+loom_status* loom_transport::Respond(uint64_t request_id, loom_code code, const char* error_message,
                                      const loom_transport_message* response) {
   PendingRequest req;
   bool found = false;
@@ -842,6 +967,18 @@ loom_status* loom_transport::DoListen(const std::string& address, std::string* b
     SetCommonOptions(router_, address[0] == '[');
     int one = 1;
     zmq_setsockopt(router_, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+    if (!opt_.authorized_keys.empty() && zap_ == nullptr) {
+      // libzmq asks this context's "inproc://zeromq.zap.01" about every
+      // client a CURVE server meets; the I/O thread answers (AnswerZap).
+      zap_ = zmq_socket(ctx_, ZMQ_REP);
+      int zero = 0;
+      if (zap_ != nullptr) zmq_setsockopt(zap_, ZMQ_LINGER, &zero, sizeof(zero));
+      if (zap_ == nullptr || zmq_bind(zap_, "inproc://zeromq.zap.01") != 0) {
+        return Status(LOOM_CODE_INTERNAL,
+                      Fmt("zmq transport: listen on %s: cannot start the key check: %s",
+                          address.c_str(), zmq_strerror(zmq_errno())));
+      }
+    }
     if (!opt_.secret_key.empty()) {
       zmq_setsockopt(router_, ZMQ_CURVE_SERVER, &one, sizeof(one));
       zmq_setsockopt(router_, ZMQ_CURVE_SECRETKEY, opt_.secret_key.c_str(), 40);
@@ -850,9 +987,9 @@ loom_status* loom_transport::DoListen(const std::string& address, std::string* b
   std::string endpoint = "tcp://" + address;
   if (zmq_bind(router_, endpoint.c_str()) != 0) {
     int err = zmq_errno();
-    return Status(err == EADDRINUSE ? LOOM_CODE_UNAVAILABLE : LOOM_CODE_INVALID_ARGUMENT,
-                  Fmt("zmq transport: cannot listen on %s: %s", address.c_str(),
-                      zmq_strerror(err)));
+    return Status(
+        err == EADDRINUSE ? LOOM_CODE_UNAVAILABLE : LOOM_CODE_INVALID_ARGUMENT,
+        Fmt("zmq transport: cannot listen on %s: %s", address.c_str(), zmq_strerror(err)));
   }
   char last[256] = {0};
   size_t size = sizeof(last);
@@ -959,8 +1096,9 @@ void loom_transport::FlushPeer(Peer* p) {
     if (err == EAGAIN) return;  // not connected yet, or the high-water mark: POLLOUT
     p->unsent.pop_front();
     if (err != 0) {
-      Finish(id, Status(LOOM_CODE_INTERNAL, Fmt("%s: sending failed: %s", p->name.c_str(),
-                                                zmq_strerror(err))),
+      Finish(id,
+             Status(LOOM_CODE_INTERNAL,
+                    Fmt("%s: sending failed: %s", p->name.c_str(), zmq_strerror(err))),
              nullptr);
       continue;
     }
@@ -1032,10 +1170,10 @@ void loom_transport::FailPeer(Peer* p, loom_code code, const std::string& why) {
   for (uint64_t id : ids) {
     auto it = calls_.find(id);
     if (it == calls_.end()) continue;
-    Finish(id,
-           Status(code, Fmt("%s: %s (method %u)", p->name.c_str(), why.c_str(),
-                            it->second->method)),
-           nullptr);
+    Finish(
+        id,
+        Status(code, Fmt("%s: %s (method %u)", p->name.c_str(), why.c_str(), it->second->method)),
+        nullptr);
   }
 }
 
@@ -1073,16 +1211,18 @@ bool loom_transport::Parse(InMsg* in, uint8_t kind, Preamble* pre) {
   const char* why = nullptr;
   if (in->refused) {
     why = "too large";
-  } else if (in->frames.size() < 2) {
+  } else if (in->frames.empty()) {
     why = "frame count";
-  } else if (DecodePreamble(zmq_msg_data(in->frames[0]), zmq_msg_size(in->frames[0]), pre,
-                            &why)) {
+  } else if (DecodePreamble(zmq_msg_data(in->frames[0]), zmq_msg_size(in->frames[0]), pre, &why)) {
+    const bool inline_body = (pre->flags & kFlagInline) != 0;
     if (pre->kind != kind) {
       why = "kind";
-    } else if (in->frames.size() != 2 + static_cast<size_t>(pre->num_payloads)) {
+    } else if (in->frames.size() !=
+               (inline_body ? 1 : 2 + static_cast<size_t>(pre->num_payloads))) {
       why = "frame count";
-    } else if (pre->body_bytes !=
-               static_cast<uint64_t>(in->bytes) - zmq_msg_size(in->frames[0])) {
+    } else if (inline_body ? InlineSizes(in->frames[0], *pre) != pre->body_bytes
+                           : pre->body_bytes !=
+                                 static_cast<uint64_t>(in->bytes) - zmq_msg_size(in->frames[0])) {
       why = "body size";
     } else if (pre->kind == kKindResponse && pre->code != 0 && pre->num_payloads != 0) {
       why = "payloads in an error response";
@@ -1106,28 +1246,19 @@ void loom_transport::ReadDealer(Peer* p, int budget) {
     if (!Parse(&in, kKindResponse, &pre)) continue;
     auto it = calls_.find(pre.call_id);
     if (it == calls_.end() || it->second->peer != p) continue;  // late: already completed
+    loom_transport_buffer header;
+    std::vector<loom_transport_buffer> payloads;
+    TakeBuffers(&in, pre, &header, &payloads);
     if (pre.code != LOOM_CODE_OK) {
-      std::string text(static_cast<const char*>(zmq_msg_data(in.frames[1])),
-                       zmq_msg_size(in.frames[1]));
+      std::string text(static_cast<const char*>(header.data), header.size);
+      header.release(header.release_arg);  // an error response has no payloads
       loom_code code = pre.code <= LOOM_CODE_UNAUTHENTICATED ? static_cast<loom_code>(pre.code)
-                                                              : LOOM_CODE_UNKNOWN;
+                                                             : LOOM_CODE_UNKNOWN;
       Finish(pre.call_id, Status(code, text), nullptr);
       continue;
     }
-    std::vector<loom_transport_buffer> payloads(pre.num_payloads);
-    for (uint32_t i = 0; i < pre.num_payloads; ++i) {
-      zmq_msg_t* m = in.frames[2 + i];
-      payloads[i] = {zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m};
-      in.frames[2 + i] = nullptr;
-    }
-    zmq_msg_t* h = in.frames[1];
-    in.frames[1] = nullptr;
-    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
-                               0,
-                               {zmq_msg_data(h), zmq_msg_size(h), ReleaseFrame, h},
-                               payloads.data(),
-                               static_cast<int>(pre.num_payloads),
-                               nullptr};
+    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, 0,      header, payloads.data(),
+                               static_cast<int>(pre.num_payloads), nullptr};
     Finish(pre.call_id, nullptr, &msg);
   }
 }
@@ -1150,20 +1281,12 @@ void loom_transport::ReadRouter(int budget) {
       if (s != nullptr) g_host->status_free(s);
       continue;
     }
-    std::vector<loom_transport_buffer> payloads(pre.num_payloads);
-    for (uint32_t i = 0; i < pre.num_payloads; ++i) {
-      zmq_msg_t* m = in.frames[2 + i];
-      payloads[i] = {zmq_msg_data(m), zmq_msg_size(m), ReleaseFrame, m};
-      in.frames[2 + i] = nullptr;
-    }
-    zmq_msg_t* h = in.frames[1];
-    in.frames[1] = nullptr;
-    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
-                               pre.method,
-                               {zmq_msg_data(h), zmq_msg_size(h), ReleaseFrame, h},
-                               payloads.data(),
-                               static_cast<int>(pre.num_payloads),
-                               nullptr};
+    loom_transport_buffer header;
+    std::vector<loom_transport_buffer> payloads;
+    TakeBuffers(&in, pre, &header, &payloads);
+    loom_transport_message msg{
+        LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, pre.method, header, payloads.data(),
+        static_cast<int>(pre.num_payloads), nullptr};
     std::string identity = Printable(in.routing_id);
     handler_(handler_arg_, RequestHandle(rid), identity.c_str(), &msg);
   }
@@ -1260,6 +1383,46 @@ void loom_transport::ReadMonitor(Peer* p) {
   }
 }
 
+// One ZAP request (RFC 27): version, request id, domain, address, routing
+// id, mechanism, credentials (CURVE: the client's 32-byte public key).
+void loom_transport::AnswerZap() {
+  for (;;) {
+    std::vector<std::string> f;
+    int more = 1;
+    while (more) {
+      zmq_msg_t m;
+      zmq_msg_init(&m);
+      if (zmq_msg_recv(&m, zap_, f.empty() ? ZMQ_DONTWAIT : 0) < 0) {
+        zmq_msg_close(&m);
+        return;
+      }
+      f.emplace_back(static_cast<const char*>(zmq_msg_data(&m)), zmq_msg_size(&m));
+      more = zmq_msg_more(&m);
+      zmq_msg_close(&m);
+    }
+    bool ok = false;
+    std::string client = "?";
+    if (f.size() >= 7 && f[5] == "CURVE" && f[6].size() == 32) {
+      char z85[41];
+      if (zmq_z85_encode(z85, reinterpret_cast<const uint8_t*>(f[6].data()), 32) != nullptr) {
+        client = z85;
+        ok = opt_.authorized_keys.count(client) != 0;
+      }
+    }
+    if (!ok) {
+      Log(2, Fmt("zmq transport: refused a client with CURVE key %s from %s (not in "
+                 "authorized_keys)",
+                 client.c_str(), f.size() > 3 ? f[3].c_str() : "?"));
+    }
+    std::string version = "1.0", id = f.size() > 1 ? f[1] : "", code = ok ? "200" : "400";
+    std::string text = ok ? "OK" : "key not authorized";
+    const std::string* reply[] = {&version, &id, &code, &text};
+    for (const std::string* r : reply) zmq_send(zap_, r->data(), r->size(), ZMQ_SNDMORE);
+    zmq_send(zap_, client.data(), ok ? client.size() : 0, ZMQ_SNDMORE);  // user id
+    zmq_send(zap_, "", 0, 0);                                            // metadata
+  }
+}
+
 void loom_transport::FireTimers() {
   int64_t now = NowNs();
   while (!timers_.empty() && std::get<0>(*timers_.begin()) <= now) {
@@ -1273,20 +1436,19 @@ void loom_transport::FireTimers() {
       Finish(id,
              Status(LOOM_CODE_DEADLINE_EXCEEDED,
                     Fmt("%s: no response within the deadline of %lld ms (method %u)",
-                        c->peer->name.c_str(), static_cast<long long>(c->deadline_ms),
-                        c->method)),
+                        c->peer->name.c_str(), static_cast<long long>(c->deadline_ms), c->method)),
              nullptr);
     } else {
       c->connect_ns = 0;
       if (c->out && !c->peer->up) {
         Peer* p = c->peer;
-        Finish(id,
-               Status(LOOM_CODE_UNAVAILABLE,
-                      Fmt("%s: not reachable within connect_timeout_ms=%lld (%s; method %u)",
-                          p->name.c_str(), static_cast<long long>(opt_.connect_timeout_ms),
-                          p->last_error.empty() ? "no connection" : p->last_error.c_str(),
-                          c->method)),
-               nullptr);
+        Finish(
+            id,
+            Status(LOOM_CODE_UNAVAILABLE,
+                   Fmt("%s: not reachable within connect_timeout_ms=%lld (%s; method %u)",
+                       p->name.c_str(), static_cast<long long>(opt_.connect_timeout_ms),
+                       p->last_error.empty() ? "no connection" : p->last_error.c_str(), c->method)),
+            nullptr);
       }
     }
     (void)at;
@@ -1325,8 +1487,8 @@ bool loom_transport::DrainCommands() {
         if (it != calls_.end()) {
           Call* c = it->second.get();
           Finish(cmd.id,
-                 Status(LOOM_CODE_CANCELLED, Fmt("%s: call cancelled (method %u)",
-                                                 c->peer->name.c_str(), c->method)),
+                 Status(LOOM_CODE_CANCELLED,
+                        Fmt("%s: call cancelled (method %u)", c->peer->name.c_str(), c->method)),
                  nullptr);
         }
         break;
@@ -1363,6 +1525,10 @@ void loom_transport::Run() {
       items.push_back({router_, 0, ev, 0});
       owners.push_back(nullptr);
     }
+    if (zap_ != nullptr) {
+      items.push_back({zap_, 0, ZMQ_POLLIN, 0});
+      owners.push_back(nullptr);
+    }
     size_t first_peer = items.size();
     for (Peer* p : io_peers_) {
       short ev = ZMQ_POLLIN;
@@ -1384,9 +1550,14 @@ void loom_transport::Run() {
       ssize_t r = read(wake_fd_, &n, sizeof(n));
       (void)r;
     }
-    if (router_ != nullptr && first_peer == 2) {
+    if (zap_ != nullptr && items[first_peer - 1].socket == zap_ &&
+        (items[first_peer - 1].revents & ZMQ_POLLIN)) {
+      AnswerZap();
+    }
+    if (router_ != nullptr && items.size() > 1 && items[1].socket == router_) {
       if (items[1].revents & ZMQ_POLLIN) ReadRouter(256);
-      if ((items[1].revents & ZMQ_POLLOUT) || (router_retry_ns_ != 0 && NowNs() >= router_retry_ns_)) {
+      if ((items[1].revents & ZMQ_POLLOUT) ||
+          (router_retry_ns_ != 0 && NowNs() >= router_retry_ns_)) {
         FlushRouter();
       }
     }
@@ -1414,11 +1585,11 @@ void loom_transport::Shutdown() {
     for (Command& cmd : cmds) {
       if (cmd.kind == Command::kCall) {
         Call* c = cmd.call.get();
-        loom_status* s = c->failed != nullptr
-                             ? c->failed
-                             : Status(LOOM_CODE_CANCELLED,
-                                      Fmt("%s: the transport was destroyed (method %u)",
-                                          c->peer->name.c_str(), c->method));
+        loom_status* s =
+            c->failed != nullptr
+                ? c->failed
+                : Status(LOOM_CODE_CANCELLED, Fmt("%s: the transport was destroyed (method %u)",
+                                                  c->peer->name.c_str(), c->method));
         c->failed = nullptr;
         c->out.reset();
         c->done(c->done_arg, s, nullptr);
@@ -1447,6 +1618,8 @@ void loom_transport::Shutdown() {
   }
   if (router_ != nullptr) zmq_close(router_);
   router_ = nullptr;
+  if (zap_ != nullptr) zmq_close(zap_);
+  zap_ = nullptr;
   std::lock_guard<std::mutex> lock(mu_);
   requests_.clear();
 }
@@ -1530,8 +1703,8 @@ loom_status* ZmqKeygen(void* /*state*/, char* out_public, size_t public_size, ch
   }
   char pub[41], sec[41];
   if (zmq_curve_keypair(pub, sec) != 0) {
-    return Status(LOOM_CODE_INTERNAL, Fmt("zmq transport: zmq_curve_keypair failed: %s",
-                                          zmq_strerror(zmq_errno())));
+    return Status(LOOM_CODE_INTERNAL,
+                  Fmt("zmq transport: zmq_curve_keypair failed: %s", zmq_strerror(zmq_errno())));
   }
   std::memcpy(out_public, pub, 41);
   std::memcpy(out_secret, sec, 41);

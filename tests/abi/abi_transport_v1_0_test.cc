@@ -2,10 +2,10 @@
 // edited) and the current loom_transport.h agree on every struct's size and
 // field offsets, and a plugin built against the frozen headers loads and runs
 // under a host built against the current ones.
+#include <gtest/gtest.h>
+
 #include <cstring>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "transport_host.h"
 
@@ -63,9 +63,12 @@ TEST(AbiTransportV10, AFrozenHeaderPluginLoadsAndRuns) {
   ASSERT_EQ(t->connect(ep, "x:1", &peer), nullptr);
   std::string header = "header", payload = "payload";
   loom_transport_buffer p{payload.data(), payload.size(), nullptr, nullptr};
-  loom_transport_message m{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, 5, {header.data(), header.size(),
-                                                                  nullptr, nullptr},
-                           &p, 1, nullptr};
+  loom_transport_message m{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
+                           5,
+                           {header.data(), header.size(), nullptr, nullptr},
+                           &p,
+                           1,
+                           nullptr};
   Echo echo;
   ASSERT_EQ(t->call(ep, peer, &m, 0, &Echo::Done, &echo, nullptr), nullptr);
   EXPECT_EQ(echo.done, 1);

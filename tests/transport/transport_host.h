@@ -163,19 +163,25 @@ struct Waiter {
   }
 };
 
-// A message that owns its bytes and lends them without a release callback
-// (the plugin then copies them during call()).
+inline void NoRelease(void*) {}
+
+// A message that owns its bytes. Without `lend` they go without a release
+// callback (the plugin copies them during call()); with it, with a no-op
+// release (the plugin sends them zero-copy), so the message must outlive the
+// call's completion.
 struct OutMessage {
   loom_transport_message msg{};
   std::string header;
   std::vector<std::string> data;
   std::vector<loom_transport_buffer> payloads;
-  OutMessage(uint32_t method, std::string header_in, std::vector<std::string> data_in)
+  OutMessage(uint32_t method, std::string header_in, std::vector<std::string> data_in,
+             bool lend = false)
       : header(std::move(header_in)), data(std::move(data_in)) {
-    for (const std::string& p : data) payloads.push_back({p.data(), p.size(), nullptr, nullptr});
+    void (*release)(void*) = lend ? NoRelease : nullptr;
+    for (const std::string& p : data) payloads.push_back({p.data(), p.size(), release, nullptr});
     msg.struct_size = LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE;
     msg.method = method;
-    msg.header = {header.data(), header.size(), nullptr, nullptr};
+    msg.header = {header.data(), header.size(), release, nullptr};
     msg.payloads = payloads.data();
     msg.num_payloads = static_cast<int>(payloads.size());
   }
@@ -230,8 +236,8 @@ class Endpoint {
   // Calls and waits (up to `wait_s` seconds) for the outcome.
   Result Call(loom_transport_peer* peer, uint32_t method, const std::string& header,
               const std::vector<std::string>& payloads = {}, int64_t deadline_ms = 0,
-              double wait_s = 30) {
-    OutMessage m(method, header, payloads);
+              double wait_s = 30, bool lend = false) {
+    OutMessage m(method, header, payloads, lend);
     Waiter w;
     loom_status* s = Zmq()->call(t_, peer, &m.msg, deadline_ms, &Waiter::Done, &w, nullptr);
     if (s != nullptr) {
@@ -288,8 +294,7 @@ inline void ReleaseAll(const loom_transport_message* m) {
 
 // The echo service: the response is the request itself, its received
 // buffers lent straight back (zero-copy both ways).
-inline void EchoRespond(Endpoint* e, loom_transport_request* req,
-                        const loom_transport_message* m) {
+inline void EchoRespond(Endpoint* e, loom_transport_request* req, const loom_transport_message* m) {
   loom_transport_message r = *m;
   r.method = 0;
   e->Respond(req, &r);

@@ -4,6 +4,7 @@
 // it started, by PID, on every exit path.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,8 +22,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "transport_host.h"
 #include "wire.h"
@@ -229,9 +228,12 @@ TEST(TransportZmqOptions, UnknownKeyIsInvalidArgumentNamingIt) {
 }
 
 TEST(TransportZmqOptions, MalformedValuesAreInvalidArgumentNamingTheKey) {
-  for (const auto& kv : std::vector<std::pair<std::string, std::string>>{
-           {"heartbeat_ms", "soon"}, {"connect_timeout_ms", "-5"}, {"hwm", "0"},
-           {"server_key", "short"}, {"secret_key", std::string(40, '\x01')}}) {
+  for (const auto& kv :
+       std::vector<std::pair<std::string, std::string>>{{"heartbeat_ms", "soon"},
+                                                        {"connect_timeout_ms", "-5"},
+                                                        {"hwm", "0"},
+                                                        {"server_key", "short"},
+                                                        {"secret_key", std::string(40, '\x01')}}) {
     Endpoint e({kv});
     ASSERT_NE(e.status(), nullptr) << kv.first;
     EXPECT_EQ(e.status()->code, LOOM_CODE_INVALID_ARGUMENT);
@@ -280,17 +282,61 @@ TEST(TransportZmqRoundTrip, HeadersAndPayloadsFrom0BytesTo64MiBAreBitIdentical) 
   Server s;
   Endpoint c;
   loom_transport_peer* peer = c.Connect(s.address());
-  for (size_t n : {size_t{0}, size_t{1}, size_t{1023}, size_t{1024}, size_t{4096},
-                   size_t{1} << 20, size_t{64} << 20}) {
-    std::string header = Pattern(n % 4096, 7);
-    std::string payload = Pattern(n, static_cast<uint32_t>(n));
-    Result r = c.Call(peer, kEcho, header, {payload, "", Pattern(33, 3)});
-    ASSERT_EQ(r.code, LOOM_CODE_OK) << n << ": " << r.message;
-    EXPECT_EQ(r.header, header) << n;
-    ASSERT_EQ(r.payloads.size(), 3u);
-    EXPECT_TRUE(r.payloads[0] == payload) << "payload of " << n << " bytes differs";
-    EXPECT_EQ(r.payloads[1], "");
-    EXPECT_EQ(r.payloads[2], Pattern(33, 3));
+  // Copied (no release callback) and lent zero-copy (with one).
+  for (bool lend : {false, true}) {
+    for (size_t n : {size_t{0}, size_t{1}, size_t{1023}, size_t{1024}, size_t{4096},
+                     size_t{1} << 20, size_t{64} << 20}) {
+      std::string header = Pattern(n % 4096, 7);
+      std::string payload = Pattern(n, static_cast<uint32_t>(n));
+      Result r = c.Call(peer, kEcho, header, {payload, "", Pattern(33, 3)}, 0, 30, lend);
+      ASSERT_EQ(r.code, LOOM_CODE_OK) << n << ": " << r.message;
+      EXPECT_EQ(r.header, header) << n;
+      ASSERT_EQ(r.payloads.size(), 3u);
+      EXPECT_TRUE(r.payloads[0] == payload) << "payload of " << n << " bytes differs";
+      EXPECT_EQ(r.payloads[1], "");
+      EXPECT_EQ(r.payloads[2], Pattern(33, 3));
+    }
+  }
+}
+
+// A host wraps received payloads into tensors without copying: those up to
+// 64 KiB arrive 64-byte aligned (the plugin copies them when libzmq left
+// them elsewhere), larger ones at least 8-byte aligned (libzmq's block).
+TEST(TransportZmqRoundTrip, ReceivedPayloadsAreAlignedForTensors) {
+  Server s;
+  Endpoint c;
+  struct Seen {
+    std::vector<std::pair<size_t, uintptr_t>> payloads;  // (size, address)
+    std::vector<std::string> bytes;
+    Waiter w;
+    static void Done(void* arg, loom_status* st, const loom_transport_message* r) {
+      auto* k = static_cast<Seen*>(arg);
+      delete st;
+      if (r != nullptr) {
+        for (int i = 0; i < r->num_payloads; ++i) {
+          k->payloads.emplace_back(r->payloads[i].size,
+                                   reinterpret_cast<uintptr_t>(r->payloads[i].data));
+          k->bytes.emplace_back(static_cast<const char*>(r->payloads[i].data), r->payloads[i].size);
+        }
+        ReleaseAll(r);
+      }
+      Waiter::Done(&k->w, nullptr, nullptr);
+    }
+  };
+  // An inline message (small), and one in frames (a 1 MiB payload among small ones).
+  for (const std::vector<size_t>& sizes :
+       std::vector<std::vector<size_t>>{{1, 3, 100, 4000}, {1, 3, 100, 9000, 65536, 1 << 20}}) {
+    std::vector<std::string> data;
+    for (size_t n : sizes) data.push_back(Pattern(n, static_cast<uint32_t>(n)));
+    OutMessage m(kEcho, "hdr", data);
+    Seen seen;
+    delete Zmq()->call(c.get(), c.Connect(s.address()), &m.msg, 0, &Seen::Done, &seen, nullptr);
+    ASSERT_TRUE(seen.w.Wait(10));
+    ASSERT_EQ(seen.payloads.size(), sizes.size());
+    EXPECT_EQ(seen.bytes, data);
+    for (const auto& [size, address] : seen.payloads) {
+      EXPECT_EQ(address % (size <= 64 * 1024 ? 64 : 8), 0u) << size << " bytes at " << address;
+    }
   }
 }
 
@@ -316,9 +362,9 @@ TEST(TransportZmqRoundTrip, LentBuffersAreReleasedExactlyOnceOnEveryPath) {
   std::string big = Pattern(1 << 20, 1), small = "tiny";
   auto call = [&](loom_transport_peer* peer, uint32_t method, int64_t deadline, bool cancel) {
     LentCounter counter;
-    loom_transport_buffer payloads[2] = {{big.data(), big.size(), LentCounter::Release, &counter},
-                                         {small.data(), small.size(), LentCounter::Release,
-                                          &counter}};
+    loom_transport_buffer payloads[2] = {
+        {big.data(), big.size(), LentCounter::Release, &counter},
+        {small.data(), small.size(), LentCounter::Release, &counter}};
     loom_transport_message m{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
                              method,
                              {small.data(), small.size(), LentCounter::Release, &counter},
@@ -367,8 +413,8 @@ TEST(TransportZmqRoundTrip, ManyConcurrentCallsFromSeveralThreads) {
         for (int i = base; i < base + kWindow; ++i) {
           keep.push_back(Pattern(static_cast<size_t>(100 + i * 13), t * 1000 + i));
           keep.push_back(std::to_string(t) + "/" + std::to_string(i));
-          msgs.push_back(std::make_unique<OutMessage>(kEcho, keep.back(),
-                                                      std::vector<std::string>{keep[keep.size() - 2]}));
+          msgs.push_back(std::make_unique<OutMessage>(
+              kEcho, keep.back(), std::vector<std::string>{keep[keep.size() - 2]}));
           waiters.push_back(std::make_unique<Waiter>());
           delete Zmq()->call(c.get(), peer, &msgs.back()->msg, 0, &Waiter::Done,
                              waiters.back().get(), nullptr);
@@ -377,8 +423,7 @@ TEST(TransportZmqRoundTrip, ManyConcurrentCallsFromSeveralThreads) {
           ASSERT_TRUE(waiters[k]->Wait(30));
           const Result& r = waiters[k]->result;
           bool good = r.code == LOOM_CODE_OK && r.header == keep[2 * k + 1] &&
-                      r.payloads.size() == 1 && r.payloads[0] == keep[2 * k] &&
-                      r.done_calls == 1;
+                      r.payloads.size() == 1 && r.payloads[0] == keep[2 * k] && r.done_calls == 1;
           (good ? ok : wrong).fetch_add(1);
         }
       }
@@ -436,8 +481,7 @@ TEST(TransportZmqRoundTrip, DoneCallbacksMayCallAgain) {
     Endpoint* c;
     loom_transport_peer* peer;
     std::string header = "chain";
-    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, kEcho, {}, nullptr, 0,
-                               nullptr};
+    loom_transport_message msg{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, kEcho, {}, nullptr, 0, nullptr};
     int left = 100, ok = 0;
     Waiter finished;
     static void Done(void* arg, loom_status* st, const loom_transport_message* r) {
@@ -486,9 +530,12 @@ TEST(TransportZmqDeadline, ALateResponseIsDroppedAndTheNextCallWorks) {
   // The server answers now; the caller already gave up.
   for (loom_transport_request* req : s.TakeHeld()) {
     std::string h = "too late";
-    loom_transport_message r{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE, 0, {h.data(), h.size(), nullptr,
-                                                                    nullptr},
-                             nullptr, 0, nullptr};
+    loom_transport_message r{LOOM_TRANSPORT_MESSAGE_STRUCT_SIZE,
+                             0,
+                             {h.data(), h.size(), nullptr, nullptr},
+                             nullptr,
+                             0,
+                             nullptr};
     s.endpoint().Respond(req, &r);
   }
   Result next = c.Call(peer, kEcho, "next");
@@ -563,6 +610,39 @@ TEST(TransportZmqDestroy, ReceivedBuffersOutliveTheirEndpoint) {
   kept = &keep.bufs[1];
   EXPECT_EQ(std::string(static_cast<const char*>(kept->data), kept->size), payload);
   for (auto& b : keep.bufs) b.release(b.release_arg);
+}
+
+// The header forbids it, but a host that destroys an endpoint from inside its
+// own callback must not crash or hang: the endpoint stops when the callback
+// returns and still completes what was pending.
+TEST(TransportZmqDestroy, DestroyFromACallbackStopsTheEndpointAfterwards) {
+  Server s;
+  loom_transport* t = nullptr;
+  ASSERT_EQ(Zmq()->create(Zmq()->state, nullptr, 0, nullptr, nullptr, &t), nullptr);
+  loom_transport_peer* peer = nullptr;
+  delete Zmq()->connect(t, s.address().c_str(), &peer);
+  struct Killer {
+    loom_transport* t;
+    Waiter w;
+    static void Done(void* arg, loom_status* st, const loom_transport_message* r) {
+      auto* k = static_cast<Killer*>(arg);
+      if (r != nullptr) ReleaseAll(r);
+      Zmq()->destroy(k->t);
+      Waiter::Done(&k->w, st, nullptr);
+    }
+  } killer{t, {}};
+  Waiter held;
+  OutMessage hold(kHold, "", {});
+  delete Zmq()->call(t, peer, &hold.msg, 0, &Waiter::Done, &held, nullptr);
+  OutMessage echo(kEcho, "bye", {});
+  delete Zmq()->call(t, peer, &echo.msg, 0, &Killer::Done, &killer, nullptr);
+  ASSERT_TRUE(killer.w.Wait(10));
+  EXPECT_EQ(killer.w.result.code, LOOM_CODE_OK);
+  ASSERT_TRUE(held.Wait(10));
+  EXPECT_EQ(held.result.code, LOOM_CODE_CANCELLED);
+  // The endpoint's thread frees itself; give it a moment before the test's
+  // objects go (ASan/TSan see it finish).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
 
 // ---------------------------------------------------------------- unreachable and dead peers
@@ -702,8 +782,7 @@ class RawDealer {
   void* s_;
 };
 
-std::string Preamble(uint8_t kind, uint64_t call_id, uint32_t method, uint32_t n,
-                     uint64_t body) {
+std::string Preamble(uint8_t kind, uint64_t call_id, uint32_t method, uint32_t n, uint64_t body) {
   loom_zmq::Preamble p;
   p.kind = kind;
   p.call_id = call_id;
@@ -715,20 +794,52 @@ std::string Preamble(uint8_t kind, uint64_t call_id, uint32_t method, uint32_t n
   return out;
 }
 
-TEST(TransportZmqHostile, AHandWrittenRequestFollowingTheWireFormatIsAnswered) {
+// One inline frame (wire.h): preamble, size table, header, payloads.
+std::string Inline(uint8_t kind, uint64_t call_id, uint32_t method, const std::string& header,
+                   const std::vector<std::string>& payloads) {
+  loom_zmq::Preamble p;
+  p.kind = kind;
+  p.flags = loom_zmq::kFlagInline;
+  p.call_id = call_id;
+  p.method = method;
+  p.num_payloads = static_cast<uint32_t>(payloads.size());
+  std::string body = header, table(4 * (1 + payloads.size()), '\0');
+  loom_zmq::PutLe(reinterpret_cast<uint8_t*>(table.data()), header.size(), 4);
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    loom_zmq::PutLe(reinterpret_cast<uint8_t*>(table.data()) + 4 * (1 + i), payloads[i].size(), 4);
+    body += payloads[i];
+  }
+  p.body_bytes = body.size();
+  std::string out(loom_zmq::kPreambleBytes, '\0');
+  loom_zmq::EncodePreamble(p, reinterpret_cast<uint8_t*>(out.data()));
+  return out + table + body;
+}
+
+TEST(TransportZmqHostile, HandWrittenRequestsFollowingTheWireFormatAreAnswered) {
   Server s;
   RawDealer raw(s.address());
+  // Frames, and the inline form; the small answer comes back inline.
   raw.Send({Preamble(loom_zmq::kKindRequest, 42, kEcho, 1, 5 + 3), "hello", "abc"});
+  raw.Send({Inline(loom_zmq::kKindRequest, 43, kEcho, "hello", {"abc"})});
+  for (uint64_t id : {42u, 43u}) {
+    std::vector<std::string> r = raw.Receive(5000);
+    ASSERT_EQ(r.size(), 1u);
+    EXPECT_EQ(r[0], Inline(loom_zmq::kKindResponse, id, 0, "hello", {"abc"}));
+  }
+  // A large one comes back in frames.
+  std::string big(100000, 'b');
+  raw.Send({Preamble(loom_zmq::kKindRequest, 44, kEcho, 1, 5 + big.size()), "hello", big});
   std::vector<std::string> r = raw.Receive(5000);
   ASSERT_EQ(r.size(), 3u);
   loom_zmq::Preamble p;
   const char* why = nullptr;
   ASSERT_TRUE(loom_zmq::DecodePreamble(r[0].data(), r[0].size(), &p, &why)) << why;
   EXPECT_EQ(p.kind, loom_zmq::kKindResponse);
-  EXPECT_EQ(p.call_id, 42u);
+  EXPECT_EQ(p.flags, 0);
+  EXPECT_EQ(p.call_id, 44u);
   EXPECT_EQ(p.code, 0u);
   EXPECT_EQ(r[1], "hello");
-  EXPECT_EQ(r[2], "abc");
+  EXPECT_TRUE(r[2] == big);
 }
 
 TEST(TransportZmqHostile, MalformedMessagesAreCountedAndTheServerKeepsServing) {
@@ -742,19 +853,25 @@ TEST(TransportZmqHostile, MalformedMessagesAreCountedAndTheServerKeepsServing) {
     bad_version[4] = 9;
     std::string bad_kind = Preamble(loom_zmq::kKindResponse, 1, kEcho, 1, 5);
     std::string many = Preamble(loom_zmq::kKindRequest, 1, kEcho, 1u << 30, 5);
+    std::string inl = Inline(loom_zmq::kKindRequest, 1, kEcho, "hh", {"ppp"});
+    std::string inl_lie = inl;
+    inl_lie[loom_zmq::kPreambleBytes] = 3;  // the header's size: 3 instead of 2
     std::vector<std::vector<std::string>> attacks = {
-        {"garbage"},                                              // one frame
-        {good.substr(0, 17), "hh", "ppp"},                        // truncated preamble
-        {bad_magic, "hh", "ppp"},                                 // wrong magic
-        {bad_version, "hh", "ppp"},                               // wrong wire version
-        {bad_kind, "hh", "ppp"},                                  // a response to a server
-        {good, "hh"},                                             // a payload missing
-        {good, "hh", "ppp", "extra"},                             // a frame too many
+        {"garbage"},                        // one frame
+        {good.substr(0, 17), "hh", "ppp"},  // truncated preamble
+        {bad_magic, "hh", "ppp"},           // wrong magic
+        {bad_version, "hh", "ppp"},         // wrong wire version
+        {bad_kind, "hh", "ppp"},            // a response to a server
+        {good, "hh"},                       // a payload missing
+        {good, "hh", "ppp", "extra"},       // a frame too many
         {Preamble(loom_zmq::kKindRequest, 1, kEcho, 1, 999), "hh", "ppp"},  // body size lies
-        {many, "hh", "ppp"},                                      // absurd payload count
+        {many, "hh", "ppp"},                                                // absurd payload count
         {Preamble(loom_zmq::kKindRequest, 1, kEcho, 2, 1200002),  // over max_message_bytes
          "hh", std::string(600000, 'a'), std::string(600000, 'b')},
         {std::string(1, '\0'), std::string(), std::string()},  // tiny junk
+        {inl_lie},                                             // inline sizes lie
+        {inl.substr(0, inl.size() - 1)},                       // inline, truncated
+        {inl, "extra"},                                        // inline plus a frame
     };
     for (const auto& a : attacks) raw.Send(a);
     auto start = std::chrono::steady_clock::now();
@@ -859,8 +976,8 @@ TEST(TransportZmqCurve, TheRightServerKeyGetsThroughWithOrWithoutOwnKeys) {
   EXPECT_EQ(r.code, LOOM_CODE_OK) << r.message;
   EXPECT_EQ(r.payloads, std::vector<std::string>{"tensor"});
   Endpoint own(Options{{"server_key", server_keys.pub},
-                {"secret_key", client_keys.sec},
-                {"public_key", client_keys.pub}});
+                       {"secret_key", client_keys.sec},
+                       {"public_key", client_keys.pub}});
   EXPECT_EQ(own.Call(own.Connect(s.address()), kEcho, "x").code, LOOM_CODE_OK);
   EXPECT_EQ(s.delivered(), 2);
 }
@@ -869,9 +986,9 @@ TEST(TransportZmqCurve, AClientWithoutTheKeyOrWithAWrongKeyDoesNotGetThrough) {
   if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
   KeyPair server_keys = Keygen(), other = Keygen();
   Server s(Options{{"secret_key", server_keys.sec}, {"public_key", server_keys.pub}});
-  for (const Options& o : std::vector<Options>{
-           {{"connect_timeout_ms", "500"}},
-           {{"connect_timeout_ms", "500"}, {"server_key", other.pub}}}) {
+  for (const Options& o :
+       std::vector<Options>{{{"connect_timeout_ms", "500"}},
+                            {{"connect_timeout_ms", "500"}, {"server_key", other.pub}}}) {
     Endpoint c(o);
     Result r = c.Call(c.Connect(s.address()), kEcho, "let me in", {}, 3000);
     EXPECT_TRUE(r.code == LOOM_CODE_UNAVAILABLE || r.code == LOOM_CODE_DEADLINE_EXCEEDED)
@@ -879,6 +996,40 @@ TEST(TransportZmqCurve, AClientWithoutTheKeyOrWithAWrongKeyDoesNotGetThrough) {
     EXPECT_NE(r.message.find(s.address()), std::string::npos) << r.message;
   }
   EXPECT_EQ(s.delivered(), 0);
+}
+
+TEST(TransportZmqCurve, AuthorizedKeysAdmitOnlyTheListedClients) {
+  if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
+  KeyPair server_keys = Keygen(), alice = Keygen(), mallory = Keygen();
+  Server s(Options{{"secret_key", server_keys.sec},
+                   {"public_key", server_keys.pub},
+                   {"authorized_keys", Keygen().pub + "," + alice.pub}});
+  Endpoint a(Options{
+      {"server_key", server_keys.pub}, {"secret_key", alice.sec}, {"public_key", alice.pub}});
+  Result ra = a.Call(a.Connect(s.address()), kEcho, "alice", {}, 5000);
+  EXPECT_EQ(ra.code, LOOM_CODE_OK) << ra.message;
+  for (const Options& o : std::vector<Options>{
+           {{"server_key", server_keys.pub}, {"connect_timeout_ms", "500"}},  // ephemeral
+           {{"server_key", server_keys.pub},
+            {"secret_key", mallory.sec},
+            {"public_key", mallory.pub},
+            {"connect_timeout_ms", "500"}}}) {
+    Endpoint m(o);
+    Result rm = m.Call(m.Connect(s.address()), kEcho, "mallory", {}, 3000);
+    EXPECT_EQ(rm.code, LOOM_CODE_UNAVAILABLE) << rm.message;
+    EXPECT_NE(rm.message.find(s.address()), std::string::npos) << rm.message;
+  }
+  EXPECT_EQ(s.delivered(), 1);
+}
+
+TEST(TransportZmqCurve, AuthorizedKeysNeedAServerKeyPair) {
+  if (!zmq_has("curve")) GTEST_SKIP() << "libzmq without CURVE";
+  Endpoint e(Options{{"authorized_keys", Keygen().pub}});
+  ASSERT_NE(e.status(), nullptr);
+  EXPECT_EQ(e.status()->code, LOOM_CODE_INVALID_ARGUMENT);
+  Endpoint bad(Options{{"authorized_keys", "not-a-key"}});
+  ASSERT_NE(bad.status(), nullptr);
+  EXPECT_NE(bad.status()->message.find("authorized_keys"), std::string::npos);
 }
 
 // A TCP relay between a client and a server that records every byte it
@@ -985,8 +1136,8 @@ TEST(TransportZmqCurve, TensorBytesAreReadableOnTheWireWithoutCurveAndNotWithIt)
     int port = std::stoi(s.address().substr(s.address().rfind(':') + 1));
     Relay relay(port);
     Endpoint c(client_opts);
-    Result r = c.Call(c.Connect("127.0.0.1:" + std::to_string(relay.port())), kEcho, "h",
-                      {secret}, 10000);
+    Result r =
+        c.Call(c.Connect("127.0.0.1:" + std::to_string(relay.port())), kEcho, "h", {secret}, 10000);
     ASSERT_EQ(r.code, LOOM_CODE_OK) << r.message;
     ASSERT_EQ(r.payloads, std::vector<std::string>{secret});
     std::string wire = relay.recorded();
