@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "runtime/exec/rendezvous.h"
+#include "runtime/exec/resource_op.h"
 #include "runtime/exec/thread_pool.h"
 #include "runtime/exec/variables.h"
 #include "runtime/plugin/registry.h"
@@ -37,6 +38,8 @@ struct ExecutorParams {
   int inter_op_threads = 1;
   int intra_op_threads = 1;
   ResourceMgr* resources = nullptr;
+  // A step running longer is aborted with DEADLINE_EXCEEDED (0: no limit).
+  int64_t operation_timeout_ms = 0;
 };
 
 // A step split over devices (runtime/partition): one executor per partition,
@@ -64,7 +67,8 @@ class Executor : public Runnable {
  public:
   enum Intrinsic {
     kNotIntrinsic, kConst, kPlaceholder, kPlaceholderWithDefault, kIdentity, kNoOp, kVariable,
-    kAssign, kIsVariableInitialized, kSend, kRecv
+    kAssign, kIsVariableInitialized, kSend, kRecv, kCountUpTo,
+    kResourceOp  // queues and accumulators (runtime/exec/resource_op.h)
   };
 
   static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
@@ -104,6 +108,7 @@ class Executor : public Runnable {
     Tensor const_value;               // kConst: the value (host memory)
     std::vector<uint8_t> output_on_host;  // kernels' host-memory outputs
     Variable* variable = nullptr;     // kVariable
+    std::shared_ptr<ResourceOp> resource_op;  // kResourceOp
     int recv_slot = -1;               // kRecv: the consumer slot whose memory it delivers to
     std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
   };
@@ -119,6 +124,11 @@ class Executor : public Runnable {
   void NodeDone(RunState* rs, int n, const Status& s, std::vector<int>* ready) const;
   Status RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_context* ctx) const;
   Status CheckInputs(RunState* rs, const ExecNode& en) const;
+  Status CheckOutputs(RunState* rs, const ExecNode& en) const;
+  // Starts a kResourceOp node; returns true if it completed synchronously.
+  bool ProcessResourceOp(RunState* rs, int n, std::vector<int>* ready) const;
+  // Waits for a step's nodes; past the operation timeout, aborts the step.
+  void WaitForStep(RunState* rs) const;
 
   ExecutorParams params_;
   std::vector<ExecNode> nodes_;
