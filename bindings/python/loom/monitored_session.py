@@ -212,7 +212,9 @@ class LoggingTensorHook(SessionRunHook):
 
     def _log(self, values):
         if self._formatter:
-            print(self._formatter(values), flush=True)
+            text = self._formatter(values)
+            if text is not None:
+                print(text, flush=True)
         else:
             print(", ".join("%s = %s" % (t, values[t]) for t in self._tag_order), flush=True)
 
