@@ -103,3 +103,35 @@ def test_sync_with_a_backup_finishes_with_one_worker_stopped_for_good():
                 assert local <= glob
     # y = 3x - 1, learnt by the averaged updates.
     assert abs(float(w) - 3.0) < 1.0 and abs(float(b) + 1.0) < 0.3
+
+
+@needs_cli
+def test_the_distributed_example_trains_and_stops_every_process_it_started():
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(HERE) + os.pathsep +
+               os.environ.get("PYTHONPATH", ""))
+    proc = subprocess.Popen([sys.executable, "-m", "loom.examples.fashion_mnist_dist", "--ps", "1",
+                             "--workers", "3", "--sync", "--backup", "1", "--epochs", "1",
+                             "--limit", "3000", "--log-every", "5"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
+    try:
+        out, _ = proc.communicate(timeout=240)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    text = out.decode(errors="replace")
+    assert proc.returncode == 0, text[-3000:]
+    assert "sync, 2 of 3 workers (1 backup)" in text
+    line = [l for l in text.splitlines() if l.startswith("chief: global step")][-1]
+    gs, acc = int(line.split()[3].rstrip(",")), float(line.split()[6].rstrip(","))
+    assert gs == 15  # 1 epoch of 3000 images in batches of 100, 2 batches per update
+    assert 0.3 < acc <= 1.0
+    # The launcher's ports are free again: every process it started is gone.
+    cluster = [l for l in text.splitlines() if l.startswith("cluster:")][0]
+    spec = json.loads(cluster.split("; ", 1)[1])
+    import socket
+    for addr in spec["ps"] + spec["worker"]:
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine, a listener is not
+        s.bind(("127.0.0.1", int(addr.split(":")[1])))
+        s.close()
