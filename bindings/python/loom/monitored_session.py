@@ -471,6 +471,11 @@ class _MonitoredSession(object):
                 return self._run(fetches, feed_dict)
             except _RECOVERABLE as e:
                 self._recover(e)
+            except errors.FailedPreconditionError as e:
+                # A restarted ps has fresh variables until the chief restores them.
+                if "uninitialized value" not in str(e):
+                    raise
+                self._recover(e)
 
     def _run(self, fetches, feed_dict):
         ctx = SessionRunContext(SessionRunArgs(fetches, feed_dict), self._sess)

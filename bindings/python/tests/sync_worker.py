@@ -4,9 +4,13 @@ SyncReplicasOptimizer across the cluster and prints one line per step
 <sync updates>" (chief) or "done <global_step>" (others).
 
 usage: sync_worker.py CLUSTER_JSON TASK_INDEX REPLICAS_TO_AGGREGATE LAST_STEP [CKPT_DIR]
+
+REPLICAS_TO_AGGREGATE 0 trains asynchronously (plain GradientDescent, a
+20 ms pause per step so that a test can act mid-training).
 """
 import json
 import sys
+import time
 
 import numpy as np
 
@@ -32,11 +36,15 @@ def main():
         b = tf.Variable(tf.zeros([1]), name="b")
         loss = tf.reduce_mean(tf.square(tf.matmul(x, w) + b - y))
         global_step = tf.train.get_or_create_global_step()
-        opt = tf.train.SyncReplicasOptimizer(tf.train.GradientDescentOptimizer(0.1),
-                                             replicas_to_aggregate=to_aggregate,
-                                             total_num_replicas=num_workers)
+        opt = tf.train.GradientDescentOptimizer(0.1)
+        if to_aggregate:
+            opt = tf.train.SyncReplicasOptimizer(opt, replicas_to_aggregate=to_aggregate,
+                                                 total_num_replicas=num_workers)
         train_op = opt.minimize(loss, global_step=global_step)
-    hooks = [opt.make_session_run_hook(is_chief), tf.train.StopAtStepHook(last_step=last_step)]
+    hooks = [tf.train.StopAtStepHook(last_step=last_step)]
+    if to_aggregate:
+        hooks.append(opt.make_session_run_hook(is_chief))
+    local_step = opt._local_step if to_aggregate else global_step
     target = "zmq://" + spec["worker"][task]
     with tf.train.MonitoredTrainingSession(master=target, is_chief=is_chief,
                                            checkpoint_dir=ckpt_dir, hooks=hooks,
@@ -44,14 +52,17 @@ def main():
                                            stop_grace_period_secs=5) as sess:
         while not sess.should_stop():
             xv = rng.uniform(-1, 1, (16, 1)).astype(np.float32)
-            _, local = sess.run([train_op, opt._local_step], {x: xv, y: 3 * xv - 1})
+            if not to_aggregate:
+                time.sleep(0.02)
+            _, local = sess.run([train_op, local_step], {x: xv, y: 3 * xv - 1})
             gs = int(sess.run(global_step))
             print("step %d %d" % (int(local), gs), flush=True)
         if is_chief:
             gs = int(sess.run(global_step))
             wv, bv = sess.run([w, b])
     if is_chief:
-        print("done %d %d %.4f %.4f" % (gs, opt.get_chief_queue_runner().num_updates,
+        print("done %d %d %.4f %.4f" % (gs, opt.get_chief_queue_runner().num_updates
+                                        if to_aggregate else gs,
                                         float(wv.ravel()[0]), float(bv.ravel()[0])), flush=True)
     else:
         print("done %d" % gs, flush=True)

@@ -135,3 +135,38 @@ def test_the_distributed_example_trains_and_stops_every_process_it_started():
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT is fine, a listener is not
         s.bind(("127.0.0.1", int(addr.split(":")[1])))
         s.close()
+
+
+@needs_cli
+def test_chief_recovers_from_a_ps_restart_through_its_checkpoint(tmp_path):
+    ports = free_ports(3)
+    spec = {"ps": ["127.0.0.1:%d" % ports[0]],
+            "worker": ["127.0.0.1:%d" % p for p in ports[1:]]}
+    text = json.dumps(spec)
+    servers, clients = [], []
+    last_step = 60
+    try:
+        servers.append(Serve(text, "ps", 0))
+        for i in range(2):
+            servers.append(Serve(text, "worker", i))
+        clients = [Client(spec, 0, 0, last_step, str(tmp_path)), Client(spec, 1, 0, last_step)]
+        assert clients[0].wait_for(lambda l: l.startswith("step ") and int(l.split()[2]) >= 15, 60), \
+            clients[0].lines
+        servers[0].kill(signal.SIGKILL)
+        killed_at = max(int(l.split()[2]) for l in clients[0].lines if l.startswith("step "))
+        time.sleep(0.5)
+        servers[0].start()  # the same address, fresh variables
+        chief_done = clients[0].wait_for(lambda l: l.startswith("done"), 120)
+        assert chief_done, clients[0].lines[-20:]
+        other_done = clients[1].wait_for(lambda l: l.startswith("done"), 60)
+        assert other_done, clients[1].lines[-20:]
+    finally:
+        for c in clients:
+            c.kill()
+        for s in servers:
+            s.kill(signal.SIGKILL)
+    steps = [int(l.split()[2]) for l in clients[0].lines if l.startswith("step ")]
+    after = steps[steps.index(killed_at) + 1:] if killed_at in steps else steps
+    assert int(chief_done.split()[1]) >= last_step
+    # Restored from the last checkpoint (every 5 steps): at most 5 steps lost.
+    assert after and after[0] >= (killed_at // 5) * 5 - 5 and after[0] <= killed_at + 5, steps
