@@ -40,8 +40,7 @@ Tensor Slice(const Tensor& t, int64_t i) {
 
 // ---------------------------------------------------------------- QueueBase
 
-QueueBase::QueueBase(std::string name, std::vector<DataType> types, std::vector<PartialShape> shapes,
-                     int64_t capacity)
+QueueBase::QueueBase(std::string name, std::vector<DataType> types, std::vector<PartialShape> shapes, int64_t capacity)
     : name_(std::move(name)),
       types_(std::move(types)),
       shapes_(std::move(shapes)),
@@ -86,8 +85,10 @@ Status QueueBase::CheckElement(const Tuple& components, bool many, std::vector<T
                                " is a scalar");
       if (c == 0) count = t.shape().dim(0);
       if (t.shape().dim(0) != count)
-        return InvalidArgument(Describe(), ": EnqueueMany needs the same first dimension in every component; "
-                               "component 0 has ", count, ", component ", c, " has ", t.shape().dim(0));
+        return InvalidArgument(Describe(),
+                               ": EnqueueMany needs the same first dimension in every component; "
+                               "component 0 has ",
+                               count, ", component ", c, " has ", t.shape().dim(0));
       elem = PartialShape(std::vector<int64_t>(t.shape().dims().begin() + 1, t.shape().dims().end()));
     }
     if (!shapes_.empty() && !shapes_[c].IsCompatibleWith(elem))
@@ -238,8 +239,8 @@ void QueueBase::Close(bool cancel_pending_enqueues) {
     closed_ = true;
     if (cancel_pending_enqueues) {
       for (Enqueue& e : enqueues_)
-        run.push_back([done = std::move(e.done), s = Cancelled("Enqueue operation was cancelled: ", Describe(),
-                                                               " is closed.")] { done(s); });
+        run.push_back([done = std::move(e.done),
+                       s = Cancelled("Enqueue operation was cancelled: ", Describe(), " is closed.")] { done(s); });
       enqueues_.clear();
     }
     FlushLocked(&run);
@@ -284,9 +285,8 @@ Status QueueBase::Batch(std::vector<Tuple>* elements, int64_t n, Tuple* out) con
     const TensorShape& first = (*elements)[0][c].shape();
     for (int64_t i = 1; i < n; ++i)
       if ((*elements)[static_cast<size_t>(i)][c].shape() != first)
-        return InvalidArgument(Describe(), ": cannot batch component ", c, ": element 0 has shape ",
-                               first.ToString(), ", element ", i, " has ",
-                               (*elements)[static_cast<size_t>(i)][c].shape().ToString(),
+        return InvalidArgument(Describe(), ": cannot batch component ", c, ": element 0 has shape ", first.ToString(),
+                               ", element ", i, " has ", (*elements)[static_cast<size_t>(i)][c].shape().ToString(),
                                " (give the queue shapes, or use a PaddingFIFOQueue)");
     std::vector<int64_t> dims{n};
     dims.insert(dims.end(), first.dims().begin(), first.dims().end());
@@ -320,7 +320,8 @@ Status PaddingFIFOQueue::Batch(std::vector<Tuple>* elements, int64_t n, Tuple* o
       if (e.rank() != rank)
         return InvalidArgument(Describe(), ": component ", c, " has rank ", rank, " in element 0 and ", e.rank(),
                                " in element ", i);
-      for (int d = 0; d < rank; ++d) pad[static_cast<size_t>(d)] = std::max(pad[static_cast<size_t>(d)], e.shape().dim(d));
+      for (int d = 0; d < rank; ++d)
+        pad[static_cast<size_t>(d)] = std::max(pad[static_cast<size_t>(d)], e.shape().dim(d));
     }
     std::vector<int64_t> dims{n};
     dims.insert(dims.end(), pad.begin(), pad.end());
@@ -397,15 +398,15 @@ Status ConditionalAccumulator::ApplyGrad(int64_t local_step, const Tensor& grad)
     return InvalidArgument("accumulator '", name_, "' of dtype ", DataTypeName(dtype_), " got a gradient of dtype ",
                            DataTypeName(grad.dtype()));
   if (!shape_.IsCompatibleWith(grad.shape()))
-    return InvalidArgument("Shape mismatch: accumulator '", name_, "' expects gradients of shape ",
-                           shape_.ToString(), ", got ", grad.shape().ToString());
+    return InvalidArgument("Shape mismatch: accumulator '", name_, "' expects gradients of shape ", shape_.ToString(),
+                           ", got ", grad.shape().ToString());
   std::vector<std::function<void()>> run;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (local_step < global_step_) {
       LogMessage(LOOM_LOG_DEBUG, "accumulator",
-                 StrCat("accumulator '", name_, "' dropped a stale gradient (local step ", local_step,
-                        ", global step ", global_step_, ")"));
+                 StrCat("accumulator '", name_, "' dropped a stale gradient (local step ", local_step, ", global step ",
+                        global_step_, ")"));
       return Status::OK();
     }
     if (counter_ == 0) {

@@ -84,7 +84,7 @@ class QueueBase : public ResourceBase {
   };
   struct Dequeue {
     uint64_t id;
-    int64_t n;         // < 0: one element, not batched
+    int64_t n;  // < 0: one element, not batched
     bool allow_fewer;
     std::vector<Tuple> taken;
     DequeueDone done;
@@ -130,8 +130,8 @@ class PaddingFIFOQueue : public FIFOQueue {
 // an open queue. seed, seed2 both 0: seeded at random; else reproducible.
 class RandomShuffleQueue : public QueueBase {
  public:
-  RandomShuffleQueue(std::string name, std::vector<DataType> types, std::vector<PartialShape> shapes,
-                     int64_t capacity, int64_t min_after_dequeue, int64_t seed, int64_t seed2);
+  RandomShuffleQueue(std::string name, std::vector<DataType> types, std::vector<PartialShape> shapes, int64_t capacity,
+                     int64_t min_after_dequeue, int64_t seed, int64_t seed2);
   const char* kind() const override { return "RandomShuffleQueue"; }
 
  protected:

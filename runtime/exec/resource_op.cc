@@ -10,8 +10,22 @@ namespace loom {
 namespace {
 
 enum class Kind {
-  kFIFOQueue, kPaddingFIFOQueue, kRandomShuffleQueue, kEnqueue, kEnqueueMany, kDequeue, kDequeueMany,
-  kDequeueUpTo, kClose, kIsClosed, kSize, kAccumulator, kApplyGrad, kTakeGrad, kNumAccumulated, kSetGlobalStep
+  kFIFOQueue,
+  kPaddingFIFOQueue,
+  kRandomShuffleQueue,
+  kEnqueue,
+  kEnqueueMany,
+  kDequeue,
+  kDequeueMany,
+  kDequeueUpTo,
+  kClose,
+  kIsClosed,
+  kSize,
+  kAccumulator,
+  kApplyGrad,
+  kTakeGrad,
+  kNumAccumulated,
+  kSetGlobalStep
 };
 
 bool KindOf(const std::string& type, Kind* out) {
@@ -66,18 +80,24 @@ Status ToHost(Tensor* t) {
 
 Status ScalarOut(DataType dt, int64_t v, Tensor* out) {
   RETURN_IF_ERROR(Tensor::Allocate(dt, TensorShape{}, out));
-  if (dt == LOOM_DTYPE_INT32) *out->data_as<int32_t>() = static_cast<int32_t>(v);
-  else if (dt == LOOM_DTYPE_INT64) *out->data_as<int64_t>() = v;
-  else *out->data_as<uint8_t>() = v ? 1 : 0;
+  if (dt == LOOM_DTYPE_INT32)
+    *out->data_as<int32_t>() = static_cast<int32_t>(v);
+  else if (dt == LOOM_DTYPE_INT64)
+    *out->data_as<int64_t>() = v;
+  else
+    *out->data_as<uint8_t>() = v ? 1 : 0;
   return Status::OK();
 }
 
 Status ScalarIn(const Tensor& t, const char* what, int64_t* v) {
   if (!t.valid() || t.num_elements() != 1)
     return InvalidArgument(what, " must be a scalar, got ", t.valid() ? t.shape().ToString() : "nothing");
-  if (t.dtype() == LOOM_DTYPE_INT32) *v = *t.data_as<int32_t>();
-  else if (t.dtype() == LOOM_DTYPE_INT64) *v = *t.data_as<int64_t>();
-  else return InvalidArgument(what, " must be int32 or int64, got ", DataTypeName(t.dtype()));
+  if (t.dtype() == LOOM_DTYPE_INT32)
+    *v = *t.data_as<int32_t>();
+  else if (t.dtype() == LOOM_DTYPE_INT64)
+    *v = *t.data_as<int64_t>();
+  else
+    return InvalidArgument(what, " must be int32 or int64, got ", DataTypeName(t.dtype()));
   return Status::OK();
 }
 
@@ -89,10 +109,10 @@ void CancelOnAbort(Rendezvous* rv, uint64_t id, std::function<void(uint64_t, con
 }
 
 // Fails the op (calls done) with a non-OK status.
-#define RETURN_DONE(expr)            \
-  do {                               \
-    Status _s = (expr);              \
-    if (!_s.ok()) return done(_s);   \
+#define RETURN_DONE(expr)          \
+  do {                             \
+    Status _s = (expr);            \
+    if (!_s.ok()) return done(_s); \
   } while (0)
 
 class Op : public ResourceOp {
@@ -147,17 +167,16 @@ class Op : public ResourceOp {
           if (n < 0) return done(InvalidArgument("Dequeue: n must be >= 0, got ", n));
         }
         const int num_out = node_->num_outputs();
-        uint64_t id = q->TryDequeue(n, kind_ == Kind::kDequeueUpTo,
-                                    [out, num_out, done](const Status& st, QueueBase::Tuple t) {
-                                      if (st.ok() && static_cast<int>(t.size()) != num_out) {
-                                        done(Internal("queue returned ", t.size(), " components for ", num_out,
-                                                      " outputs"));
-                                        return;
-                                      }
-                                      if (st.ok())
-                                        for (int i = 0; i < num_out; ++i) out[i].t = std::move(t[i]);
-                                      done(st);
-                                    });
+        uint64_t id =
+            q->TryDequeue(n, kind_ == Kind::kDequeueUpTo, [out, num_out, done](const Status& st, QueueBase::Tuple t) {
+              if (st.ok() && static_cast<int>(t.size()) != num_out) {
+                done(Internal("queue returned ", t.size(), " components for ", num_out, " outputs"));
+                return;
+              }
+              if (st.ok())
+                for (int i = 0; i < num_out; ++i) out[i].t = std::move(t[i]);
+              done(st);
+            });
         CancelOnAbort(ctx->rendezvous, id, [q](uint64_t i, const Status& st) { q->Cancel(i, st); });
         return;
       }
@@ -177,7 +196,6 @@ class Op : public ResourceOp {
   }
 
  private:
-
   void ComputeAccumulatorOp(ResourceOpContext* ctx, std::function<void(const Status&)> done) {
     std::shared_ptr<ConditionalAccumulator> a;
     RETURN_DONE(FindAccumulator(&a));
@@ -233,8 +251,9 @@ class Op : public ResourceOp {
       return InvalidArgument("shapes must have the same length as component_types: ", shapes.size(), " vs ",
                              types.size());
     if (kind_ == Kind::kPaddingFIFOQueue && shapes.size() != types.size())
-      return InvalidArgument("PaddingFIFOQueue needs a shape for each component (",
-                             types.size(), " component types, ", shapes.size(), " shapes); use -1 for "
+      return InvalidArgument("PaddingFIFOQueue needs a shape for each component (", types.size(), " component types, ",
+                             shapes.size(),
+                             " shapes); use -1 for "
                              "dimensions to pad");
     if (kind_ != Kind::kPaddingFIFOQueue)
       for (size_t i = 0; i < shapes.size(); ++i)
@@ -246,7 +265,8 @@ class Op : public ResourceOp {
                              capacity, ")");
     for (DataType t : types)
       if (!DataTypeIsValid(t))
-        return Unimplemented(node_->type(), ": component type ", DataTypeName(t), " is not supported (no string "
+        return Unimplemented(node_->type(), ": component type ", DataTypeName(t),
+                             " is not supported (no string "
                              "tensors yet)");
     std::shared_ptr<ResourceBase> r;
     RETURN_IF_ERROR(rm_->LookupOrCreate(
@@ -263,7 +283,7 @@ class Op : public ResourceOp {
         &r));
     auto queue = std::dynamic_pointer_cast<QueueBase>(r);
     if (!queue) return InvalidArgument("resource '", name_, "' is a ", r->kind(), ", not a queue");
-    const char* want = kind_ == Kind::kFIFOQueue ? "FIFOQueue"
+    const char* want = kind_ == Kind::kFIFOQueue          ? "FIFOQueue"
                        : kind_ == Kind::kPaddingFIFOQueue ? "PaddingFIFOQueue"
                                                           : "RandomShuffleQueue";
     RETURN_IF_ERROR(queue->MatchesAttrs(want, types, shapes, capacity));
@@ -342,8 +362,10 @@ Status ResourceOp::Create(const Node* n, ResourceMgr* rm, std::unique_ptr<Resour
     Kind sk;
     bool ok = src && KindOf(src->type(), &sk) && (IsQueueMaker(sk) || sk == Kind::kAccumulator);
     if (!ok)
-      return InvalidArgument(n->DebugString(), ": input 'handle' must come from a queue or accumulator op, but "
-                             "comes from ", src ? src->DebugString() : std::string("nothing"));
+      return InvalidArgument(n->DebugString(),
+                             ": input 'handle' must come from a queue or accumulator op, but "
+                             "comes from ",
+                             src ? src->DebugString() : std::string("nothing"));
     const bool wants_accumulator = kind >= Kind::kAccumulator;
     if (wants_accumulator != (sk == Kind::kAccumulator))
       return InvalidArgument(n->DebugString(), ": input 'handle' comes from ", src->DebugString(), ", which is not a ",

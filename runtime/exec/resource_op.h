@@ -23,8 +23,8 @@ namespace loom {
 bool IsResourceOp(const std::string& t);
 
 struct ResourceOpContext {
-  loom_tensor* inputs = nullptr;   // the node's input slots (input 0 of a consumer: the handle, no value)
-  loom_tensor* outputs = nullptr;  // filled by the op
+  loom_tensor* inputs = nullptr;     // the node's input slots (input 0 of a consumer: the handle, no value)
+  loom_tensor* outputs = nullptr;    // filled by the op
   Rendezvous* rendezvous = nullptr;  // the step's: its abort wakes a waiting op
 };
 

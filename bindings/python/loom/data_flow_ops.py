@@ -246,12 +246,7 @@ class RandomShuffleQueue(QueueBase):
         dtypes = _as_type_list(dtypes)
         shapes = _as_shape_list(shapes, dtypes)
         names = list(names) if names is not None else None
-        seed1, seed2 = get_seed(seed)
-        if seed1 is None and seed2 is None:
-            seed1, seed2 = 0, 0
-        elif seed is None and shared_name is not None:
-            # The graph seed alone would give every op the same order.
-            seed2 = 0
+        seed1, seed2 = get_seed(seed)  # (None, None): a random order
         attrs = _queue_attrs(dtypes, shapes, capacity, shared_name) + [
             attr_int("min_after_dequeue", min_after_dequeue), attr_int("seed", seed1 or 0),
             attr_int("seed2", seed2 or 0)]

@@ -13,8 +13,8 @@ neighbouring epochs may interleave.
 from . import array_ops
 from . import dtypes as _dtypes
 from .data_flow_ops import FIFOQueue, PaddingFIFOQueue, RandomShuffleQueue
-from .framework import (GraphKeys, Tensor, TensorShape, attr_int, control_dependencies,
-                        convert_to_tensor, get_default_graph, name_scope)
+from .framework import (GraphKeys, TensorShape, attr_int, control_dependencies, convert_to_tensor,
+                        name_scope)
 from .queue_runner import QueueRunner, add_queue_runner
 
 __all__ = ["limit_epochs", "input_producer", "range_input_producer", "slice_input_producer",
@@ -182,6 +182,3 @@ def shuffle_batch(tensors, batch_size, capacity, min_after_dequeue, num_threads=
         return _batch(queue, tensor_list, rebuild, batch_size, num_threads, enqueue_many,
                       allow_smaller_final_batch)
 
-
-def _unused():
-    return get_default_graph, Tensor

@@ -15,7 +15,7 @@ import os
 import time
 
 from . import errors
-from .framework import GraphKeys, Operation, Tensor, get_default_graph
+from .framework import GraphKeys, get_default_graph
 from .queue_runner import Coordinator, start_queue_runners
 from .session import Session
 
@@ -597,6 +597,3 @@ def MonitoredTrainingSession(master="", is_chief=True, checkpoint_dir=None, scaf
     return MonitoredSession(session_creator=creator, hooks=all_hooks,
                             stop_grace_period_secs=stop_grace_period_secs)
 
-
-def _unused():
-    return Operation, Tensor

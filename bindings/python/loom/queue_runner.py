@@ -1,6 +1,5 @@
 """Threads that keep queues filled (tf.train.QueueRunner, tf.train.Coordinator,
 tf.train.start_queue_runners, tf.train.add_queue_runner), as in TensorFlow 1.x."""
-import sys
 import threading
 import time
 
@@ -268,6 +267,3 @@ def start_queue_runners(sess=None, coord=None, daemon=True, start=True,
         threads.extend(qr.create_threads(sess, coord=coord, daemon=daemon, start=start))
     return threads
 
-
-def _unused():
-    return sys
