@@ -324,9 +324,10 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
                            params_.fetches.size(), " fetches, got ", num_feeds, " and ", num_fetches);
   if (!parts_.empty()) return RunPartitions(feed_values, fetch_values);
   RunState rs;
+  const auto start = std::chrono::steady_clock::now();
   Status s = Start(&rs, feed_values, fetch_values, g_step_ids.fetch_add(1, std::memory_order_relaxed));
   if (!s.ok()) return s;
-  WaitForStep(&rs);
+  WaitForStep(&rs, start);
   return Finish(&rs, fetch_values);
 }
 
@@ -384,12 +385,16 @@ Status Executor::Start(RunState* rs, const Tensor* feed_values, Tensor* fetch_va
   return Status::OK();
 }
 
-void Executor::WaitForStep(RunState* rs) const {
+void Executor::WaitForStep(RunState* rs, std::chrono::steady_clock::time_point start) const {
   const int64_t timeout = params_.operation_timeout_ms;
-  if (timeout <= 0 || WaitForCounterFor(rs->outstanding, params_.pool, timeout)) {
-    if (timeout <= 0) WaitForCounter(rs->outstanding, params_.pool);
+  if (timeout <= 0) {
+    WaitForCounter(rs->outstanding, params_.pool);
     return;
   }
+  // The partitions of one step share one deadline.
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  if (WaitForCounterFor(rs->outstanding, params_.pool, std::max<int64_t>(1, timeout - elapsed))) return;
   // Wakes what waits (a dequeue, a Recv) with the deadline; the rest is skipped.
   rs->rendezvous->StartAbort(
       DeadlineExceeded("the step did not finish within the operation timeout of ", timeout, " ms"));
@@ -442,6 +447,7 @@ Status Executor::RunPartitions(const Tensor* feed_values, Tensor* fetch_values) 
   // One rendezvous and step id for all partitions; each starts in this thread
   // and runs until it waits on a Recv, whose Send then continues it.
   Rendezvous rendezvous;
+  const auto start = std::chrono::steady_clock::now();
   const uint64_t step_id = g_step_ids.fetch_add(1, std::memory_order_relaxed);
   const size_t n = parts_.size();
   std::vector<RunState> states(n);
@@ -459,7 +465,7 @@ Status Executor::RunPartitions(const Tensor* feed_values, Tensor* fetch_values) 
     }
     ++started;
   }
-  for (size_t p = 0; p < started; ++p) parts_[p]->WaitForStep(&states[p]);
+  for (size_t p = 0; p < started; ++p) parts_[p]->WaitForStep(&states[p], start);
   if (!start_error.ok()) return start_error;
   // The first failure aborted the rendezvous with its status: that is the root
   // cause; the other partitions' errors are the cancellation it caused.

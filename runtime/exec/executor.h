@@ -5,6 +5,7 @@
 #define LOOM_RUNTIME_EXEC_EXECUTOR_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
@@ -127,8 +128,9 @@ class Executor : public Runnable {
   Status CheckOutputs(RunState* rs, const ExecNode& en) const;
   // Starts a kResourceOp node; returns true if it completed synchronously.
   bool ProcessResourceOp(RunState* rs, int n, std::vector<int>* ready) const;
-  // Waits for a step's nodes; past the operation timeout, aborts the step.
-  void WaitForStep(RunState* rs) const;
+  // Waits for a step's nodes; once the operation timeout has passed since
+  // `start` (the step's, shared by its partitions), aborts the step.
+  void WaitForStep(RunState* rs, std::chrono::steady_clock::time_point start) const;
 
   ExecutorParams params_;
   std::vector<ExecNode> nodes_;
