@@ -5,8 +5,8 @@ SyncReplicasOptimizer across the cluster and prints one line per step
 
 usage: sync_worker.py CLUSTER_JSON TASK_INDEX REPLICAS_TO_AGGREGATE LAST_STEP [CKPT_DIR]
 
-REPLICAS_TO_AGGREGATE 0 trains asynchronously (plain GradientDescent, a
-20 ms pause per step so that a test can act mid-training).
+REPLICAS_TO_AGGREGATE 0 trains asynchronously (plain GradientDescent). Each
+step pauses 30 ms, so that a test can act mid-training.
 """
 import json
 import sys
@@ -52,8 +52,7 @@ def main():
                                            stop_grace_period_secs=5) as sess:
         while not sess.should_stop():
             xv = rng.uniform(-1, 1, (16, 1)).astype(np.float32)
-            if not to_aggregate:
-                time.sleep(0.02)
+            time.sleep(0.03)  # leaves a test time to act mid-training
             _, local = sess.run([train_op, local_step], {x: xv, y: 3 * xv - 1})
             gs = int(sess.run(global_step))
             print("step %d %d" % (int(local), gs), flush=True)

@@ -43,7 +43,7 @@ class Client(object):
     def wait_for(self, pred, timeout):
         deadline = time.time() + timeout
         while time.time() < deadline:
-            for line in self.read(0.2):
+            for line in self.read(0.05):
                 if pred(line):
                     return line
             if self.proc.poll() is not None and not self.read(0):
@@ -63,7 +63,7 @@ def test_sync_with_a_backup_finishes_with_one_worker_stopped_for_good():
             "worker": ["127.0.0.1:%d" % p for p in ports[1:]]}
     text = json.dumps(spec)
     servers, clients = [], []
-    last_step = 30
+    last_step = 40
     try:
         servers.append(Serve(text, "ps", 0))
         for i in range(3):
