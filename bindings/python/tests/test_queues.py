@@ -185,11 +185,13 @@ def test_random_shuffle_queue_keeps_min_after_dequeue():
     config = tf.ConfigProto(operation_timeout_in_ms=300)
     with tf.Session(config=config) as s:
         s.run(enq)
-        s.run(deq)  # 4 > 3
+        first = int(s.run(deq))  # 4 > 3
         with pytest.raises(tf.errors.DeadlineExceededError):
             s.run(deq)  # 3 left: waits for more
+        assert s.run(q.size()) == 3
         s.run(q.close())
-        assert sorted(int(s.run(deq)) for _ in range(3)) != []  # closed: drains
+        rest = [int(s.run(deq)) for _ in range(3)]  # closed: drains
+        assert sorted([first] + rest) == [1, 2, 3, 4]
 
 
 def test_padding_fifo_queue_pads_batches_with_zeros():
