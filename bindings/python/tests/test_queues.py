@@ -299,3 +299,18 @@ def test_shuffle_batch_and_limit_epochs():
         coord.request_stop()
         coord.join(threads, stop_grace_period_secs=10)
     assert sorted(got) == list(range(30)) and got != list(range(30))
+
+
+def test_queue_graphs_round_trip_through_graphdef():
+    q = tf.FIFOQueue(4, tf.float32, shapes=[[2]], name="q")
+    q.enqueue([[1.0, 2.0]], name="enq")
+    q.dequeue(name="deq")
+    gd = tf.get_default_graph().as_graph_def()
+    types = {n.name: n.op for n in gd.node}
+    assert types["q"] == "FIFOQueueV2" and types["deq"] == "QueueDequeueV2"  # TensorFlow's names
+    g = tf.Graph()
+    with g.as_default():
+        tf.import_graph_def(gd, name="")
+        with tf.Session(graph=g) as s:
+            s.run(g.get_operation_by_name("enq"))
+            np.testing.assert_array_equal(s.run(g.get_tensor_by_name("deq:0")), [1.0, 2.0])
