@@ -75,8 +75,10 @@ Executor::Intrinsic IntrinsicOf(const std::string& t) {
   if (t == "VariableV2") return Executor::kVariable;
   if (t == "Assign") return Executor::kAssign;
   if (t == "IsVariableInitialized") return Executor::kIsVariableInitialized;
+  if (t == "CountUpTo") return Executor::kCountUpTo;
   if (t == "_Send") return Executor::kSend;
   if (t == "_Recv") return Executor::kRecv;
+  if (IsResourceOp(t)) return Executor::kResourceOp;
   return Executor::kNotIntrinsic;
 }
 
@@ -201,6 +203,10 @@ Status Executor::Prepare() {
       (void)en.node->attrs().GetType("dtype", &dt);
       (void)en.node->attrs().GetShape("shape", &shape);
       en.variable = P.resources->LookupOrCreate(shared.empty() ? en.node->name() : shared, dt, shape);
+    } else if (en.intrinsic == kResourceOp) {
+      std::unique_ptr<ResourceOp> op;
+      RETURN_IF_ERROR(ResourceOp::Create(en.node, P.resources, &op).WithPrefix(en.error_prefix));
+      en.resource_op = std::move(op);
     } else if (en.intrinsic == kNotIntrinsic) {
       en.kernel = Registry::Get()->FindKernel(en.node->type(), en.device->type, en.node->attrs());
       if (!en.kernel)
@@ -311,9 +317,10 @@ Status Executor::Run(const Tensor* feed_values, int num_feeds, Tensor* fetch_val
                            params_.fetches.size(), " fetches, got ", num_feeds, " and ", num_fetches);
   if (!parts_.empty()) return RunPartitions(feed_values, fetch_values);
   RunState rs;
+  const auto start = std::chrono::steady_clock::now();
   Status s = Start(&rs, feed_values, fetch_values, g_step_ids.fetch_add(1, std::memory_order_relaxed));
   if (!s.ok()) return s;
-  WaitForCounter(rs.outstanding, params_.pool);
+  WaitForStep(&rs, start);
   return Finish(&rs, fetch_values);
 }
 
@@ -371,6 +378,22 @@ Status Executor::Start(RunState* rs, const Tensor* feed_values, Tensor* fetch_va
   return Status::OK();
 }
 
+void Executor::WaitForStep(RunState* rs, std::chrono::steady_clock::time_point start) const {
+  const int64_t timeout = params_.operation_timeout_ms;
+  if (timeout <= 0) {
+    WaitForCounter(rs->outstanding, params_.pool);
+    return;
+  }
+  // The partitions of one step share one deadline.
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+  if (WaitForCounterFor(rs->outstanding, params_.pool, std::max<int64_t>(1, timeout - elapsed))) return;
+  // Wakes what waits (a dequeue, a Recv) with the deadline; the rest is skipped.
+  rs->rendezvous->StartAbort(
+      DeadlineExceeded("the step did not finish within the operation timeout of ", timeout, " ms"));
+  WaitForCounter(rs->outstanding, params_.pool);
+}
+
 Status Executor::Finish(RunState* rs, Tensor* fetch_values) const {
   if (!rs->status.ok()) return rs->status;
   const int num_fetches = static_cast<int>(params_.fetches.size());
@@ -417,6 +440,7 @@ Status Executor::RunPartitions(const Tensor* feed_values, Tensor* fetch_values) 
   // One rendezvous and step id for all partitions; each starts in this thread
   // and runs until it waits on a Recv, whose Send then continues it.
   Rendezvous rendezvous;
+  const auto start = std::chrono::steady_clock::now();
   const uint64_t step_id = g_step_ids.fetch_add(1, std::memory_order_relaxed);
   const size_t n = parts_.size();
   std::vector<RunState> states(n);
@@ -434,7 +458,7 @@ Status Executor::RunPartitions(const Tensor* feed_values, Tensor* fetch_values) 
     }
     ++started;
   }
-  for (size_t p = 0; p < started; ++p) WaitForCounter(states[p].outstanding, params_.pool);
+  for (size_t p = 0; p < started; ++p) parts_[p]->WaitForStep(&states[p], start);
   if (!start_error.ok()) return start_error;
   // The first failure aborted the rendezvous with its status: that is the root
   // cause; the other partitions' errors are the cancellation it caused.
@@ -482,6 +506,7 @@ Status Executor::CheckInputs(RunState* rs, const ExecNode& en) const {
     int slot = en.input_start + i;
     if (rs->slots[slot].t.valid()) continue;
     if (i == 0 && (en.intrinsic == kAssign || en.intrinsic == kIsVariableInitialized)) continue;
+    if (en.intrinsic == kResourceOp && en.resource_op->IsHandleInput(i)) continue;  // a handle has no value
     if (Variable* v = rs->slot_refs[slot])
       return FailedPrecondition("Attempting to use uninitialized value ", v->name,
                                 " (input ", i, " of ", en.node->DebugString(), ")");
@@ -541,6 +566,7 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
       });
       return false;
     }
+    if (en.intrinsic == kResourceOp) return ProcessResourceOp(rs, n, ready);
     if (en.intrinsic != kNotIntrinsic) {
       s = RunIntrinsic(rs, en, &ctx);
     } else if (en.kernel->compute) {
@@ -580,15 +606,61 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
       }, done);
       return false;
     }
-    for (int o = 0; s.ok() && o < en.num_outputs; ++o) {
-      const Tensor& t = rs->outs[en.output_start + o].t;
-      if (!t.valid() && !(en.intrinsic == kVariable))
-        s = Internal("kernel did not set output ", o);
-      else if (t.valid() && t.dtype() != en.node->output_dtype(o))
-        s = Internal("kernel produced ", DataTypeName(t.dtype()), " for output ", o, " of dtype ",
-                     DataTypeName(en.node->output_dtype(o)));
-    }
+    if (s.ok()) s = CheckOutputs(rs, en);
   }
+  NodeDone(rs, n, s, ready);
+  return true;
+}
+
+Status Executor::CheckOutputs(RunState* rs, const ExecNode& en) const {
+  for (int o = 0; o < en.num_outputs; ++o) {
+    const Tensor& t = rs->outs[en.output_start + o].t;
+    // A variable may be uninitialized; a queue's handle carries no value.
+    if (!t.valid() && !(en.intrinsic == kVariable) && !(en.intrinsic == kResourceOp && en.node->output_is_ref(o)))
+      return Internal("kernel did not set output ", o);
+    if (t.valid() && t.dtype() != en.node->output_dtype(o))
+      return Internal("kernel produced ", DataTypeName(t.dtype()), " for output ", o, " of dtype ",
+                      DataTypeName(en.node->output_dtype(o)));
+  }
+  return Status::OK();
+}
+
+bool Executor::ProcessResourceOp(RunState* rs, int n, std::vector<int>* ready) const {
+  const ExecNode& en = nodes_[n];
+  // Whichever of Compute's return and the op's done comes second continues
+  // the step: inline if done came first, else from done (later, on the thread
+  // that made the op possible: an enqueue, a close, the step's abort).
+  struct Call {
+    std::atomic<int> phase{0};
+    Status status;
+    ResourceOpContext ctx;
+  };
+  auto* call = new Call;
+  call->ctx.inputs = rs->slots.data() + en.input_start;
+  call->ctx.outputs = rs->outs.data() + en.output_start;
+  call->ctx.rendezvous = rs->rendezvous;
+  en.resource_op->Compute(&call->ctx, [this, rs, n, call](const Status& st) {
+    call->status = st;
+    if (call->phase.exchange(1) == 0) return;  // inside Compute: the caller continues
+    Status s = call->status;
+    delete call;
+    const ExecNode& e = nodes_[n];
+    if (s.ok()) s = CheckOutputs(rs, e);
+    std::vector<int> more;
+    NodeDone(rs, n, s, &more);
+    // Continue on this step's pool, never on the thread of whoever woke us
+    // (another step, or another session's).
+    for (int m : more) {
+      if (params_.pool)
+        params_.pool->Schedule([this, rs, m] { RunFrom(rs, m); });
+      else
+        RunFrom(rs, m);
+    }
+  });
+  if (call->phase.exchange(1) == 0) return false;  // waiting: done continues the step
+  Status s = call->status;
+  delete call;
+  if (s.ok()) s = CheckOutputs(rs, en);
   NodeDone(rs, n, s, ready);
   return true;
 }
@@ -666,6 +738,32 @@ Status Executor::RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_cont
       }
       out[0].t = v->value;
       out_refs[0] = v;
+      return Status::OK();
+    }
+    case kCountUpTo: {
+      // tf.train.limit_epochs' counter: old value out, +1 in place, OUT_OF_RANGE at the limit.
+      Variable* v = in_refs[0];
+      if (!v) return InvalidArgument("input 'ref' is not a variable");
+      int64_t limit = 0;
+      (void)en.node->attrs().GetInt("limit", &limit);
+      std::lock_guard<std::mutex> l(v->mu);
+      Tensor& value = v->value;
+      if (!value.valid())
+        return FailedPrecondition("Attempting to use uninitialized value ", v->name, " (input 0 of ",
+                                  en.node->DebugString(), ")");
+      if (!value.on_host() || value.num_elements() != 1)
+        return InvalidArgument("CountUpTo needs a scalar variable in host memory, got ", value.shape().ToString());
+      const bool is64 = value.dtype() == LOOM_DTYPE_INT64;
+      const int64_t before = is64 ? *value.data_as<int64_t>() : *value.data_as<int32_t>();
+      if (before >= limit) return OutOfRange("Reached limit of ", limit);
+      RETURN_IF_ERROR(Tensor::Allocate(value.dtype(), TensorShape{}, &out[0].t));
+      if (is64) {
+        *out[0].t.data_as<int64_t>() = before;
+        *value.data_as<int64_t>() = before + 1;
+      } else {
+        *out[0].t.data_as<int32_t>() = static_cast<int32_t>(before);
+        *value.data_as<int32_t>() = static_cast<int32_t>(before + 1);
+      }
       return Status::OK();
     }
     case kSend: {

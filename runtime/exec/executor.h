@@ -5,10 +5,12 @@
 #define LOOM_RUNTIME_EXEC_EXECUTOR_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <vector>
 
 #include "runtime/exec/rendezvous.h"
+#include "runtime/exec/resource_op.h"
 #include "runtime/exec/thread_pool.h"
 #include "runtime/exec/variables.h"
 #include "runtime/plugin/registry.h"
@@ -37,6 +39,8 @@ struct ExecutorParams {
   int inter_op_threads = 1;
   int intra_op_threads = 1;
   ResourceMgr* resources = nullptr;
+  // A step running longer is aborted with DEADLINE_EXCEEDED (0: no limit).
+  int64_t operation_timeout_ms = 0;
 };
 
 // A step split over devices (runtime/partition): one executor per partition,
@@ -75,7 +79,8 @@ class Executor : public Runnable {
  public:
   enum Intrinsic {
     kNotIntrinsic, kConst, kPlaceholder, kPlaceholderWithDefault, kIdentity, kNoOp, kVariable,
-    kAssign, kIsVariableInitialized, kSend, kRecv
+    kAssign, kIsVariableInitialized, kSend, kRecv, kCountUpTo,
+    kResourceOp  // queues and accumulators (runtime/exec/resource_op.h)
   };
 
   static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
@@ -115,6 +120,7 @@ class Executor : public Runnable {
     Tensor const_value;               // kConst: the value (host memory)
     std::vector<uint8_t> output_on_host;  // kernels' host-memory outputs
     Variable* variable = nullptr;     // kVariable
+    std::shared_ptr<ResourceOp> resource_op;  // kResourceOp
     int recv_slot = -1;               // kRecv: the consumer slot whose memory it delivers to
     std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
   };
@@ -130,6 +136,12 @@ class Executor : public Runnable {
   void NodeDone(RunState* rs, int n, const Status& s, std::vector<int>* ready) const;
   Status RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_context* ctx) const;
   Status CheckInputs(RunState* rs, const ExecNode& en) const;
+  Status CheckOutputs(RunState* rs, const ExecNode& en) const;
+  // Starts a kResourceOp node; returns true if it completed synchronously.
+  bool ProcessResourceOp(RunState* rs, int n, std::vector<int>* ready) const;
+  // Waits for a step's nodes; once the operation timeout has passed since
+  // `start` (the step's, shared by its partitions), aborts the step.
+  void WaitForStep(RunState* rs, std::chrono::steady_clock::time_point start) const;
 
   ExecutorParams params_;
   std::vector<ExecNode> nodes_;

@@ -71,16 +71,30 @@ Status Rendezvous::Recv(const std::string& key, Tensor* value) {
 
 void Rendezvous::StartAbort(const Status& s) {
   std::vector<DoneCallback> waiters;
+  std::vector<std::function<void(const Status&)>> callbacks;
+  Status status;
   {
     std::lock_guard<std::mutex> l(mu_);
     if (!abort_.ok()) return;
     abort_ = s.ok() ? Cancelled("rendezvous aborted") : s;
+    status = abort_;
     aborted_.store(true, std::memory_order_relaxed);
     for (auto& kv : table_)
       if (kv.second.waiter) waiters.push_back(std::move(kv.second.waiter));
     table_.clear();
+    callbacks.swap(abort_callbacks_);
   }
-  for (auto& w : waiters) w(abort_, Tensor());
+  // A callback may end the step, and the step may then destroy this
+  // rendezvous: from here on only locals are touched.
+  for (auto& w : waiters) w(status, Tensor());
+  for (auto& cb : callbacks) cb(status);
+}
+
+bool Rendezvous::AddAbortCallback(std::function<void(const Status&)> cb) {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!abort_.ok()) return false;
+  abort_callbacks_.push_back(std::move(cb));
+  return true;
 }
 
 Status Rendezvous::abort_status() const {

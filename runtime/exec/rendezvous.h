@@ -11,6 +11,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "runtime/core/tensor.h"
 
@@ -33,6 +34,12 @@ class Rendezvous {
   // Blocking receive (tests and tools).
   Status Recv(const std::string& key, Tensor* value);
   virtual void StartAbort(const Status& s);
+  // Runs cb(abort status) once when the step aborts (how a queue op waiting in
+  // this step is woken by a failure, a cancellation or a deadline). false, and
+  // cb is not kept, if the step has already aborted. Callbacks stay registered
+  // until the abort or the rendezvous' end: one that finds nothing left to
+  // cancel must do nothing.
+  bool AddAbortCallback(std::function<void(const Status&)> cb);
   Status abort_status() const;
   // Cheap check (no lock) for executors that stop starting ops once a step failed.
   bool aborted() const { return aborted_.load(std::memory_order_relaxed); }
@@ -45,6 +52,7 @@ class Rendezvous {
   };
   mutable std::mutex mu_;
   std::unordered_map<std::string, Item> table_;
+  std::vector<std::function<void(const Status&)>> abort_callbacks_;
   Status abort_;
   std::atomic<bool> aborted_{false};
 };

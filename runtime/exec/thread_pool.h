@@ -47,6 +47,8 @@ class ThreadPool {
 
 // Blocks until `count` reaches zero, running pool tasks meanwhile.
 void WaitForCounter(std::atomic<int>& count, ThreadPool* pool);
+// The same for at most timeout_ms (0: no limit); false if it timed out.
+bool WaitForCounterFor(std::atomic<int>& count, ThreadPool* pool, int64_t timeout_ms);
 
 }  // namespace loom
 

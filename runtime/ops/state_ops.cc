@@ -127,6 +127,14 @@ REGISTER_OP("IsVariableInitialized")
     .SetIsStateful()
     .SetShapeFn(shape_fns::ScalarShape);
 
+REGISTER_OP("CountUpTo")
+    .Input("ref: Ref(T)")
+    .Output("output: T")
+    .Attr("limit: int")
+    .Attr("T: {int32, int64}")
+    .SetIsStateful()
+    .SetShapeFn(shape_fns::ScalarShape);
+
 REGISTER_OP("_Send")
     .Input("tensor: T")
     .Attr("T: type")

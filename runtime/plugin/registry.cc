@@ -11,6 +11,7 @@
 
 #include "runtime/core/c_status.h"
 #include "runtime/core/logging.h"
+#include "runtime/exec/resource_op.h"
 #include "runtime/ops/op_registry.h"
 #include "runtime/plugin/host_api.h"
 
@@ -19,10 +20,12 @@ namespace loom {
 bool IsIntrinsicOp(const std::string& t) {
   static const char* kIntrinsics[] = {"Const", "Placeholder", "PlaceholderWithDefault", "Identity",
                                       "StopGradient", "PreventGradient", "NoOp", "VariableV2",
-                                      "Assign", "IsVariableInitialized", "_Send", "_Recv"};
+                                      "Assign", "IsVariableInitialized", "CountUpTo", "_Send", "_Recv"};
   for (const char* k : kIntrinsics)
     if (t == k) return true;
-  return false;
+  // Queues and accumulators: resources shared by name, woken by a step's abort
+  // (runtime/exec/resource_op.h says why they are not plugin kernels).
+  return IsResourceOp(t);
 }
 
 // ------------------------------------------------------------------ devices

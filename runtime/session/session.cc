@@ -183,6 +183,7 @@ Status Session::Prepare(const std::vector<Output>& feeds, const std::vector<Outp
     p->inter_op_threads = inter_op_;
     p->intra_op_threads = intra_op_;
     p->resources = &resources_;
+    p->operation_timeout_ms = options_.operation_timeout_ms;
   };
   const bool one_device =
       std::all_of(devices.begin(), devices.end(), [&](Device* d) { return d == devices.front(); });

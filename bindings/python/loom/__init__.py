@@ -51,6 +51,10 @@ from .gradients_impl import NoGradient, NotDifferentiable, RegisterGradient, gra
 from .session import (ConfigProto, GPUOptions, InteractiveSession, RunMetadata, RunOptions,
                       Session)
 from .graph_io import GraphDef, import_graph_def
+from .data_flow_ops import (ConditionalAccumulator, ConditionalAccumulatorBase, FIFOQueue,
+                            PaddingFIFOQueue, QueueBase, RandomShuffleQueue)
+from .input import count_up_to
+from .monitored_session import report_uninitialized_variables
 from . import nn
 from . import losses
 from . import train

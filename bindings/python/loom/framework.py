@@ -507,13 +507,13 @@ class Graph(object):
         finally:
             self._device_stack.pop()
 
-    def _current_device(self, op_type=None):
+    def _current_device(self, op_type=None, attrs=()):
         dev = ""
         for d in self._device_stack:
             if d is None:
                 dev = ""
             elif callable(d):
-                dev = d(_PendingOp(op_type, dev)) or ""
+                dev = d(_PendingOp(op_type, dev, attrs)) or ""
             else:
                 dev = _merge_device(dev, d)
         return dev
@@ -609,7 +609,7 @@ class Graph(object):
             if c._ptr not in input_ops and c._ptr not in seen:
                 seen.add(c._ptr)
                 controls.append(c._ptr)
-        device = self._current_device(op_type)
+        device = self._current_device(op_type, attrs)
         override = self._gradient_override_map.get(op_type)
         if override is not None:
             attrs = tuple(attrs) + (attr_string("_gradient_op_type", override),)
@@ -698,9 +698,12 @@ class Graph(object):
 class _PendingOp(object):
     """What a device function sees of an op being created."""
 
-    def __init__(self, op_type, device):
+    def __init__(self, op_type, device, attrs=()):
         self.type = op_type
         self.device = device
+        # (name, kind, value) tuples, as given to create_op: device functions
+        # that balance by size read "shape" and "dtype" from them.
+        self.attrs = {a[0]: a[2] for a in attrs}
 
 
 def _merge_device(outer, inner):

@@ -135,6 +135,25 @@ class Saver(object):
         self._var_list = var_list
         self._max_to_keep = max_to_keep
         self._last = []
+        self._remote = None
+        # Variables on other tasks are saved and restored through the graph
+        # (_remote_checkpoint.py): its restore ops are made now, while the
+        # graph can still grow.
+        from .framework import get_default_graph
+        from .variables import global_variables
+        vl = var_list if var_list is not None else global_variables()
+        vl = list(vl.values()) if isinstance(vl, dict) else list(vl)
+        if vl and any(v.device for v in vl) and not get_default_graph().finalized:
+            from ._remote_checkpoint import RemoteCheckpointer
+            self._remote = RemoteCheckpointer(vl)
+
+    def _remote_for(self, sess, names):
+        if not getattr(sess, "sess_str", ""):
+            return None
+        if self._remote is None or not self._remote.covers(names):
+            raise NotImplementedError("Saver: variables of a cluster session must have a device "
+                                      "and exist when the Saver is made")
+        return self._remote
 
     def _names(self):
         from .variables import global_variables
@@ -160,7 +179,11 @@ class Saver(object):
         if d:
             os.makedirs(d, exist_ok=True)
         try:
-            sess._c.save(path, self._names())
+            remote = self._remote_for(sess, self._names())
+            if remote is not None:
+                remote.save(sess, path, self._names())
+            else:
+                sess._c.save(path, self._names())
         except errors.OpError as e:
             raise e._resolve_op(sess.graph) from None
         if write_meta_graph:
@@ -180,7 +203,11 @@ class Saver(object):
         if save_path is None:
             raise ValueError("Can't load save_path when it is None.")
         try:
-            sess._c.restore(save_path, self._names())
+            remote = self._remote_for(sess, self._names())
+            if remote is not None:
+                remote.restore(sess, save_path, self._names())
+            else:
+                sess._c.restore(save_path, self._names())
         except errors.OpError as e:
             raise e._resolve_op(sess.graph) from None
 

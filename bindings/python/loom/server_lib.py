@@ -181,6 +181,36 @@ class _RoundRobinStrategy(object):
         return task
 
 
+def byte_size_load_fn(op):
+    """The bytes of a variable op's value (tf.contrib.training.byte_size_load_fn);
+    0 when its shape is unknown."""
+    from . import dtypes as _dtypes
+    shape = op.attrs.get("shape")
+    dtype = op.attrs.get("dtype")
+    if shape is None or dtype is None or any(d is None or d < 0 for d in shape):
+        return 0
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n * _dtypes.as_dtype(dtype).size
+
+
+class GreedyLoadBalancingStrategy(object):
+    """Puts each variable on the ps task with the least load so far, load
+    being load_fn(op) (default: bytes), so big and small variables spread
+    evenly where round-robin could stack the big ones on one task."""
+
+    def __init__(self, num_tasks, load_fn=None):
+        self._num_tasks = num_tasks
+        self._load_fn = load_fn or byte_size_load_fn
+        self._loads = [0] * num_tasks
+
+    def __call__(self, op):
+        task = min(range(self._num_tasks), key=lambda t: (self._loads[t], t))
+        self._loads[task] += self._load_fn(op)
+        return task
+
+
 def replica_device_setter(ps_tasks=0, ps_device="/job:ps", worker_device="/job:worker",
                           merge_devices=True, cluster=None, ps_ops=None, ps_strategy=None):
     """A device function for `tf.device`: variables round-robin over the ps

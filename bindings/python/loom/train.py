@@ -368,3 +368,18 @@ def _gate(grads):
     g0 = present[0].graph
     with g0.control_dependencies([g.op for g in present]):
         return [None if g is None else array_ops.identity(g) for g in grads]
+
+
+# Queues, input pipelines and (distributed) training sessions; at the end, as
+# those modules build on the optimizers above.
+from .server_lib import GreedyLoadBalancingStrategy, byte_size_load_fn  # noqa: E402,F401
+from .queue_runner import (Coordinator, LooperThread, QueueRunner,  # noqa: E402,F401
+                           add_queue_runner, start_queue_runners)
+from .input import (batch, input_producer, limit_epochs, range_input_producer,  # noqa: E402,F401
+                    shuffle_batch, slice_input_producer)
+from .monitored_session import (CheckpointSaverHook, ChiefSessionCreator,  # noqa: E402,F401
+                                LoggingTensorHook, MonitoredSession, MonitoredTrainingSession,
+                                Scaffold, SessionManager, SessionRunArgs, SessionRunContext,
+                                SessionRunHook, SessionRunValues, SingularMonitoredSession,
+                                StopAtStepHook, WorkerSessionCreator)
+from .sync_replicas_optimizer import SyncReplicasOptimizer  # noqa: E402,F401

@@ -15,7 +15,7 @@ import loom as tf
 from loom.datasets import fashion_mnist
 
 
-def build_model(learning_rate):
+def build_model(learning_rate, make_train_op=True):
     x = tf.placeholder(tf.float32, [None, 784], name="x")
     y = tf.placeholder(tf.int64, [None], name="y")
     h = x
@@ -29,7 +29,7 @@ def build_model(learning_rate):
         b = tf.get_variable("bias", [10], initializer=tf.zeros_initializer())
         logits = tf.matmul(h, w) + b
     loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
-    train_op = tf.train.AdamOptimizer(learning_rate).minimize(loss)
+    train_op = tf.train.AdamOptimizer(learning_rate).minimize(loss) if make_train_op else None
     correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, 1), y), tf.int32))
     return x, y, loss, train_op, correct
 
