@@ -171,6 +171,26 @@ struct IsIntDivision : std::false_type {};
 template <typename Op>
 struct IsIntDivision<Op, std::void_t<decltype(Op::kIntDivision)>> : std::true_type {};
 
+// Refuses right-hand operands that TensorFlow refuses for integers: a zero
+// divisor, a negative exponent. Only called when the result has elements.
+template <typename Op, typename T>
+loom_status* CheckOperands(const T* bp, int64_t n) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if constexpr (IsIntDivision<Op>::value) {
+      for (int64_t i = 0; i < n; ++i)
+        if (bp[i] == 0) return InvalidArgument("Integer division by zero");
+    }
+    if constexpr (std::is_same_v<Op, PowOp>) {
+      for (int64_t i = 0; i < n; ++i)
+        if (bp[i] < 0)
+          return InvalidArgument("Integers to negative integer powers are not allowed");
+    }
+  }
+  (void)bp;
+  (void)n;
+  return nullptr;
+}
+
 // One row: a and b step by 1 (sa/sb true) or stay put (broadcast).
 template <typename Op, typename T, typename R>
 void BinaryRow(const T* a, bool sa, const T* b, bool sb, R* o, int64_t n) {
@@ -228,26 +248,17 @@ loom_status* Binary(loom_kernel_context* c) {
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     using R = std::conditional_t<kBoolOut, bool, T>;
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      if constexpr (IsIntDivision<Op>::value) {
-        const T* bp = b.as<const T>();
-        for (int64_t i = 0; i < b.size; ++i)
-          if (bp[i] == 0) return InvalidArgument("Integer division by zero");
-      }
-      if constexpr (std::is_same_v<Op, PowOp>) {
-        const T* bp = b.as<const T>();
-        for (int64_t i = 0; i < b.size; ++i)
-          if (bp[i] < 0)
-            return InvalidArgument("Integers to negative integer powers are not allowed");
-      }
-    }
     Tensor out;
     if constexpr (kBoolOut) {
       LOOM_RETURN_IF_ERROR(k.allocate(0, bc.out, &out));
     } else {
       LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, bc.out, &out));
     }
+    // An empty result reads no operand pair, so no divisor or exponent is
+    // checked (as in TensorFlow): a scalar's Sum gradient computes
+    // (axes + rank) % rank with rank 0 on zero axes.
     if (out.size == 0) return nullptr;
+    LOOM_RETURN_IF_ERROR(CheckOperands<Op>(b.as<const T>(), b.size));
     RunBinary<Op, T, R>(k, bc, a.as<const T>(), b.as<const T>(), out.as<R>());
     return nullptr;
   });

@@ -177,6 +177,26 @@ TEST_F(Elementwise, IntegerDivisionByZeroIsInvalidArgument) {
   ExpectError(RunErr({y}), "INVALID_ARGUMENT", {"Integer division by zero", "quotient"});
 }
 
+// TensorFlow never reads a divisor for an empty result: the gradient of a
+// scalar's Sum computes (axes + rank) % rank with rank 0 and no axes.
+TEST_F(Elementwise, IntegerDivisionWithAnEmptyResultChecksNoDivisor) {
+  loom_output empty32 = Const<int32_t>({0}, {});
+  loom_output zero32 = Const<int32_t>({}, {0});
+  loom_output empty64 = Const<int64_t>({0, 2}, {});
+  loom_output zeros64 = Const<int64_t>({2}, {0, 0});
+  auto out = RunOk({B("FloorMod", {empty32, zero32}), B("FloorDiv", {zero32, empty32}),
+                    B("Div", {empty64, zeros64}), B("FloorMod", {empty64, zeros64}),
+                    B("Pow", {empty32, Const<int32_t>({}, {-1})})});
+  ExpectValues<int32_t>(out[0], {0}, {});
+  ExpectValues<int32_t>(out[1], {0}, {});
+  ExpectValues<int64_t>(out[2], {0, 2}, {});
+  ExpectValues<int64_t>(out[3], {0, 2}, {});
+  ExpectValues<int32_t>(out[4], {0}, {});
+  // A non-empty result still refuses the zero it would divide by.
+  ExpectError(RunErr({B("FloorMod", {Const<int32_t>({1}, {3}), zero32}, {}, "mod")}),
+              "INVALID_ARGUMENT", {"Integer division by zero", "mod"});
+}
+
 TEST_F(Elementwise, MaximumMinimumPowSquaredDifference) {
   loom_output a = Const<float>({4}, {1, -2, 3, 0.5f});
   loom_output b = Const<float>({4}, {2, -3, 3, 2});

@@ -114,6 +114,15 @@ std::vector<Case> ElementwiseCases() {
       Binary("Pow", "values", Uniform({200}, 0.1, 4), Uniform({200}, -3, 3), pow_tol),
       Binary("FloorDiv", "float", Uniform({40}, -10, 10), Given({40}, std::vector<double>(40, 3))),
       Binary("FloorMod", "float", Uniform({40}, -10, 10), Given({40}, std::vector<double>(40, -3))),
+      // Integer division: a zero divisor is an error, but only where the
+      // result has elements (TensorFlow's Sum gradient of a scalar computes
+      // (axes + 0) % 0 over zero axes).
+      Binary("FloorMod", "int32_by_zero", Ints({3}, -5, 5), Given({3}, {2, 0, -3}, LOOM_DTYPE_INT32)),
+      Binary("FloorMod", "int32_empty_by_zero", Given({0}, {}, LOOM_DTYPE_INT32),
+             Scalar(0, LOOM_DTYPE_INT32)),
+      Binary("FloorDiv", "int64_empty_by_zero", Given({0, 2}, {}, LOOM_DTYPE_INT64),
+             Given({2}, {0, 0}, LOOM_DTYPE_INT64)),
+      Binary("Div", "int32_empty_by_zero", Scalar(0, LOOM_DTYPE_INT32), Given({0}, {}, LOOM_DTYPE_INT32)),
       Binary("AddV2", "int32", Ints({12}, -50, 50), Ints({12}, -50, 50)),
       Binary("Mul", "int64_broadcast", Ints({3, 4}, -9, 9, LOOM_DTYPE_INT64),
              Ints({4}, -9, 9, LOOM_DTYPE_INT64)),
@@ -187,7 +196,8 @@ std::vector<Case> ElementwiseCases() {
   }
   // Error cases: both devices fail with the same code.
   for (Case& c : v) {
-    if (c.name == "incompatible" || c.name == "shape_mismatch" || c.name == "wrong_bias_size") {
+    if (c.name == "incompatible" || c.name == "shape_mismatch" || c.name == "wrong_bias_size" ||
+        c.name == "int32_by_zero") {
       c.error = "INVALID_ARGUMENT";
     }
   }
