@@ -19,6 +19,10 @@ using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 // ---------------------------------------------------------------- unary
 
+// Selu's constants, as TensorFlow's kernel has them (Klambauer et al., 2017).
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSeluScaleAlpha = 1.7580993408473768599402175208123;
+
 // Each op: apply(x) on an Eigen array expression, kCost cycles per element.
 #define LOOM_UNARY_OP(NAME, COST, EXPR)               \
   struct NAME {                                       \
@@ -51,7 +55,49 @@ LOOM_UNARY_OP(RoundOp, 2, x.rint())  // half to even, as TensorFlow
 LOOM_UNARY_OP(SoftplusOp, 50, x.max(T(0)) + (-x.abs()).exp().log1p())
 LOOM_UNARY_OP(SinOp, 20, x.sin())
 LOOM_UNARY_OP(CosOp, 20, x.cos())
+LOOM_UNARY_OP(Relu6Op, 2, x.max(T(0)).min(T(6)))
+// Elu and Selu as TensorFlow computes them: exp(x) - 1 on the negative side.
+LOOM_UNARY_OP(EluOp, 25, (x < T(0)).select(x.exp() - T(1), x))
+LOOM_UNARY_OP(SeluOp, 25,
+              (x < T(0)).select(T(kSeluScaleAlpha) * (x.exp() - T(1)), T(kSeluScale) * x))
+LOOM_UNARY_OP(SoftsignOp, 6, x / (x.abs() + T(1)))
 #undef LOOM_UNARY_OP
+
+// Ops with one float attr (LeakyRelu's alpha) name it kAttr, its default
+// kAttrDefault, and take its value as apply's last argument.
+struct LeakyReluOp {
+  static constexpr int64_t kCost = 2;
+  static constexpr const char* kAttr = "alpha";
+  static constexpr float kAttrDefault = 0.2f;
+  template <typename A>
+  static auto apply(const A& x, float alpha) {
+    using T = typename A::Scalar;
+    return (x > T(0)).select(x, x * T(alpha));
+  }
+};
+
+template <typename Op, typename = void>
+struct HasFloatAttr : std::false_type {};
+template <typename Op>
+struct HasFloatAttr<Op, std::void_t<decltype(Op::kAttr)>> : std::true_type {};
+
+// Reads the op's attr, once per compute (0 for ops without one).
+template <typename Op>
+loom_status* ReadOpAttr(const Kernel& k, float* v) {
+  *v = 0;
+  if constexpr (HasFloatAttr<Op>::value) return k.attr(Op::kAttr, v, Op::kAttrDefault);
+  return nullptr;
+}
+
+template <typename Op, typename... A>
+auto ApplyOp(float attr, const A&... args) {
+  if constexpr (HasFloatAttr<Op>::value) {
+    return Op::apply(args..., attr);
+  } else {
+    (void)attr;
+    return Op::apply(args...);
+  }
+}
 
 // Integer Round/Floor/Ceil are the identity; Eigen has no rint for ints.
 template <typename Op, typename T>
@@ -68,6 +114,8 @@ loom_status* Unary(loom_kernel_context* c) {
     if constexpr (kIdentityOnInts<Op, T>) {
       return k.forward(0, 0, x.shape());
     } else {
+      float attr;
+      LOOM_RETURN_IF_ERROR(ReadOpAttr<Op>(k, &attr));
       Tensor y;
       LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
       const T* in = x.as<const T>();
@@ -75,7 +123,7 @@ loom_status* Unary(loom_kernel_context* c) {
       k.parallel_for(x.size, Op::kCost, [&](int64_t b, int64_t e) {
         ConstArrayMap<T> xi(in + b, e - b);
         ArrayMap<T> yo(out + b, e - b);
-        yo = Op::apply(xi);
+        yo = ApplyOp<Op>(attr, xi);
       });
       return nullptr;
     }
@@ -284,13 +332,31 @@ LOOM_GRAD_OP(SqrtGradOp, 5, b * T(0.5) / a)                      // (y, dy)
 LOOM_GRAD_OP(RsqrtGradOp, 4, b * a * a * a * T(-0.5))            // (y, dy)
 LOOM_GRAD_OP(ReciprocalGradOp, 3, -b * a * a)                    // (y, dy)
 LOOM_GRAD_OP(SoftplusGradOp, 25, a / ((-b).exp() + T(1)))        // (gradients, features)
+LOOM_GRAD_OP(Relu6GradOp, 3, (b > T(0) && b < T(6)).select(a, T(0)))  // (gradients, features)
+LOOM_GRAD_OP(EluGradOp, 3, (b < T(0)).select(a * (b + T(1)), a))      // (gradients, outputs)
+LOOM_GRAD_OP(SeluGradOp, 3,                                           // (gradients, outputs)
+             (b < T(0)).select(a * (b + T(kSeluScaleAlpha)), a * T(kSeluScale)))
+LOOM_GRAD_OP(SoftsignGradOp, 6, a / (b.abs() + T(1)).square())      // (gradients, features)
 #undef LOOM_GRAD_OP
+
+struct LeakyReluGradOp {  // (gradients, features)
+  static constexpr int64_t kCost = 2;
+  static constexpr const char* kAttr = "alpha";
+  static constexpr float kAttrDefault = 0.2f;
+  template <typename A, typename B>
+  static auto apply(const A& a, const B& b, float alpha) {
+    using T = typename A::Scalar;
+    return (b > T(0)).select(a, a * T(alpha));
+  }
+};
 
 template <typename Op, typename Types>
 loom_status* SameShapeBinary(loom_kernel_context* c) {
   Kernel k(c);
   Tensor a = k.input(0), b = k.input(1);
   LOOM_RETURN_IF_ERROR(loom::kit::CheckSameDtypeAndShape(a, b));
+  float attr;
+  LOOM_RETURN_IF_ERROR(ReadOpAttr<Op>(k, &attr));
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     Tensor out;
@@ -300,7 +366,7 @@ loom_status* SameShapeBinary(loom_kernel_context* c) {
     T* op = out.as<T>();
     k.parallel_for(a.size, Op::kCost, [&](int64_t s, int64_t e) {
       ArrayMap<T>(op + s, e - s) =
-          Op::apply(ConstArrayMap<T>(ap + s, e - s), ConstArrayMap<T>(bp + s, e - s));
+          ApplyOp<Op>(attr, ConstArrayMap<T>(ap + s, e - s), ConstArrayMap<T>(bp + s, e - s));
     });
     return nullptr;
   });
@@ -562,6 +628,11 @@ LOOM_DEFINE(RoundKernel, (Unary<RoundOp, NumericTypes>))
 LOOM_DEFINE(SoftplusKernel, (Unary<SoftplusOp, FloatTypes>))
 LOOM_DEFINE(SinKernel, (Unary<SinOp, FloatTypes>))
 LOOM_DEFINE(CosKernel, (Unary<CosOp, FloatTypes>))
+LOOM_DEFINE(Relu6Kernel, (Unary<Relu6Op, FloatTypes>))
+LOOM_DEFINE(EluKernel, (Unary<EluOp, FloatTypes>))
+LOOM_DEFINE(SeluKernel, (Unary<SeluOp, FloatTypes>))
+LOOM_DEFINE(SoftsignKernel, (Unary<SoftsignOp, FloatTypes>))
+LOOM_DEFINE(LeakyReluKernel, (Unary<LeakyReluOp, FloatTypes>))
 LOOM_DEFINE(LogicalNotKernel, LogicalNotImpl)
 
 LOOM_DEFINE(AddKernel, (Binary<AddOp, NumericTypes>))
@@ -591,6 +662,11 @@ LOOM_DEFINE(SqrtGradKernel, (SameShapeBinary<SqrtGradOp, FloatTypes>))
 LOOM_DEFINE(RsqrtGradKernel, (SameShapeBinary<RsqrtGradOp, FloatTypes>))
 LOOM_DEFINE(ReciprocalGradKernel, (SameShapeBinary<ReciprocalGradOp, FloatTypes>))
 LOOM_DEFINE(SoftplusGradKernel, (SameShapeBinary<SoftplusGradOp, FloatTypes>))
+LOOM_DEFINE(Relu6GradKernel, (SameShapeBinary<Relu6GradOp, FloatTypes>))
+LOOM_DEFINE(EluGradKernel, (SameShapeBinary<EluGradOp, FloatTypes>))
+LOOM_DEFINE(SeluGradKernel, (SameShapeBinary<SeluGradOp, FloatTypes>))
+LOOM_DEFINE(SoftsignGradKernel, (SameShapeBinary<SoftsignGradOp, FloatTypes>))
+LOOM_DEFINE(LeakyReluGradKernel, (SameShapeBinary<LeakyReluGradOp, FloatTypes>))
 
 LOOM_DEFINE(SelectKernel, SelectImpl)
 LOOM_DEFINE(SelectV2Kernel, SelectV2Impl)

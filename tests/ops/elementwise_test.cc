@@ -52,6 +52,41 @@ TEST_F(Elementwise, FloatUnaryMathMatchesCmath) {
   CheckUnary("Cos", kAny, [](float x) { return std::cos(x); });
 }
 
+// TensorFlow's activations, against their definitions in nn_ops.cc there.
+TEST_F(Elementwise, ActivationsMatchTheirDefinitions) {
+  static constexpr double kScale = 1.0507009873554804934193349852946;
+  static constexpr double kAlpha = 1.6732632423543772848170429916717;
+  const std::vector<float> kAround6 = {-3.f, -0.f, 0.5f, 5.99f, 6.f, 6.01f, 100.f};
+  CheckUnary("Relu6", kAround6, [](float x) { return std::min(std::max(x, 0.0f), 6.0f); });
+  CheckUnary("Elu", kAny, [](float x) { return x < 0 ? std::expm1(x) : x; });
+  CheckUnary("Selu", kAny, [](float x) {
+    return static_cast<float>(x < 0 ? kScale * kAlpha * std::expm1(double{x}) : kScale * x);
+  });
+  CheckUnary("Softsign", kAny, [](float x) { return x / (std::fabs(x) + 1); });
+  // LeakyRelu: alpha from the attr, 0.2 by default as in TensorFlow.
+  loom_output x = Const<float>({4}, {-2.f, -0.5f, 0.f, 3.f});
+  auto out = RunOk({B("LeakyRelu", {x}, Float("alpha", 0.1f)), B("LeakyRelu", {x})});
+  ExpectNear<float>(out[0], {4}, {-0.2f, -0.05f, 0.f, 3.f}, 1e-7);
+  ExpectNear<float>(out[1], {4}, {-0.4f, -0.1f, 0.f, 3.f}, 1e-7);
+}
+
+TEST_F(Elementwise, ActivationGradientsMatchTheirDefinitions) {
+  const float kScale = 1.0507009873554804934193349852946f;
+  const float kScaleAlpha = 1.7580993408473768599402175208123f;
+  loom_output g = Const<float>({4}, {1.f, 2.f, -1.f, 0.5f});
+  loom_output f = Const<float>({4}, {-1.f, 0.5f, 6.f, 3.f});      // features
+  loom_output y = Const<float>({4}, {-0.5f, 0.f, 2.f, -0.25f});   // Elu/Selu outputs
+  auto out = RunOk({B("Relu6Grad", {g, f}), B("EluGrad", {g, y}), B("SeluGrad", {g, y}),
+                    B("SoftsignGrad", {g, f}), B("LeakyReluGrad", {g, f}, Float("alpha", 0.3f))});
+  ExpectValues<float>(out[0], {4}, {0.f, 2.f, 0.f, 0.5f});  // passes where 0 < f < 6
+  ExpectNear<float>(out[1], {4}, {0.5f, 2.f, -1.f, 0.375f}, 1e-7);  // y < 0: g * (y + 1)
+  ExpectNear<float>(out[2], {4},
+                    {1.f * (-0.5f + kScaleAlpha), 2.f * kScale, -kScale,
+                     0.5f * (-0.25f + kScaleAlpha)}, 1e-6);
+  ExpectNear<float>(out[3], {4}, {0.25f, 2.f / 2.25f, -1.f / 49.f, 0.5f / 16.f}, 1e-6);
+  ExpectNear<float>(out[4], {4}, {0.3f, 2.f, -1.f, 0.5f}, 1e-7);
+}
+
 TEST_F(Elementwise, RoundIsHalfToEven) {
   loom_output y = B("Round", {Const<float>({7}, {-2.5f, -1.5f, -0.5f, 0.5f, 1.5f, 2.5f, 2.6f})});
   ExpectValues<float>(RunOk({y})[0], {7}, {-2.f, -2.f, -0.f, 0.f, 2.f, 2.f, 3.f});

@@ -57,7 +57,18 @@ UNARY = [
     (tf.cos, np.cos, A), (tf.sigmoid, lambda x: 1 / (1 + np.exp(-x)), A), (tf.tanh, np.tanh, A),
     (tf.nn.relu, lambda x: np.maximum(x, 0), A), (tf.nn.sigmoid, lambda x: 1 / (1 + np.exp(-x)), A),
     (tf.nn.tanh, np.tanh, A), (tf.nn.softplus, lambda x: np.log1p(np.exp(x)), A),
+    (tf.nn.relu6, lambda x: np.clip(x, 0, 6), A * 8),
+    (tf.nn.elu, lambda x: np.where(x < 0, np.expm1(x), x), A * 3),
+    (tf.nn.selu, lambda x: 1.0507009873554805 * np.where(x < 0, 1.6732632423543772 * np.expm1(x), x),
+     A * 3),
+    (tf.nn.softsign, lambda x: x / (1 + np.abs(x)), A * 3),
+    (tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x), A * 3),
 ]
+
+
+def test_leaky_relu_takes_alpha():
+    np.testing.assert_allclose(run(tf.nn.leaky_relu(A, alpha=0.05)), np.where(A > 0, A, 0.05 * A),
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize("fn,ref,x", UNARY, ids=[u[0].__name__ for u in UNARY])
