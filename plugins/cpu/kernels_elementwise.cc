@@ -55,6 +55,14 @@ LOOM_UNARY_OP(RoundOp, 2, x.rint())  // half to even, as TensorFlow
 LOOM_UNARY_OP(SoftplusOp, 50, x.max(T(0)) + (-x.abs()).exp().log1p())
 LOOM_UNARY_OP(SinOp, 20, x.sin())
 LOOM_UNARY_OP(CosOp, 20, x.cos())
+LOOM_UNARY_OP(ErfOp, 40, x.unaryExpr([](T v) { return std::erf(v); }))
+// Math that Eigen arrays have as a member function of the same name.
+#define LOOM_EIGEN_MEMBER_OP(NAME, FN) LOOM_UNARY_OP(NAME, 30, x.FN())
+LOOM_EIGEN_MEMBER_OP(Expm1Op, expm1) LOOM_EIGEN_MEMBER_OP(TanOp, tan)
+LOOM_EIGEN_MEMBER_OP(AsinOp, asin) LOOM_EIGEN_MEMBER_OP(AcosOp, acos)
+LOOM_EIGEN_MEMBER_OP(AtanOp, atan) LOOM_EIGEN_MEMBER_OP(SinhOp, sinh)
+LOOM_EIGEN_MEMBER_OP(CoshOp, cosh)
+#undef LOOM_EIGEN_MEMBER_OP
 LOOM_UNARY_OP(Relu6Op, 2, x.max(T(0)).min(T(6)))
 // Elu and Selu as TensorFlow computes them: exp(x) - 1 on the negative side.
 LOOM_UNARY_OP(EluOp, 25, (x < T(0)).select(x.exp() - T(1), x))
@@ -188,6 +196,10 @@ struct FloorModOp {  // the result has the sign of the divisor, as Python's %
       return r;
     }
   }
+};
+struct Atan2Op {  // (y, x), as TensorFlow
+  static constexpr int64_t kCost = 40;
+  template <typename T> static T f(T y, T x) { return std::atan2(y, x); }
 };
 struct PowOp {
   static constexpr int64_t kCost = 40;
@@ -628,6 +640,14 @@ LOOM_DEFINE(RoundKernel, (Unary<RoundOp, NumericTypes>))
 LOOM_DEFINE(SoftplusKernel, (Unary<SoftplusOp, FloatTypes>))
 LOOM_DEFINE(SinKernel, (Unary<SinOp, FloatTypes>))
 LOOM_DEFINE(CosKernel, (Unary<CosOp, FloatTypes>))
+LOOM_DEFINE(ErfKernel, (Unary<ErfOp, FloatTypes>))
+LOOM_DEFINE(Expm1Kernel, (Unary<Expm1Op, FloatTypes>))
+LOOM_DEFINE(TanKernel, (Unary<TanOp, FloatTypes>))
+LOOM_DEFINE(AsinKernel, (Unary<AsinOp, FloatTypes>))
+LOOM_DEFINE(AcosKernel, (Unary<AcosOp, FloatTypes>))
+LOOM_DEFINE(AtanKernel, (Unary<AtanOp, FloatTypes>))
+LOOM_DEFINE(SinhKernel, (Unary<SinhOp, FloatTypes>))
+LOOM_DEFINE(CoshKernel, (Unary<CoshOp, FloatTypes>))
 LOOM_DEFINE(Relu6Kernel, (Unary<Relu6Op, FloatTypes>))
 LOOM_DEFINE(EluKernel, (Unary<EluOp, FloatTypes>))
 LOOM_DEFINE(SeluKernel, (Unary<SeluOp, FloatTypes>))
@@ -643,6 +663,7 @@ LOOM_DEFINE(RealDivKernel, (Binary<DivOp, FloatTypes>))
 LOOM_DEFINE(MaximumKernel, (Binary<MaximumOp, NumericTypes>))
 LOOM_DEFINE(MinimumKernel, (Binary<MinimumOp, NumericTypes>))
 LOOM_DEFINE(PowKernel, (Binary<PowOp, NumericTypes>))
+LOOM_DEFINE(Atan2Kernel, (Binary<Atan2Op, FloatTypes>))
 LOOM_DEFINE(FloorDivKernel, (Binary<FloorDivOp, NumericTypes>))
 LOOM_DEFINE(FloorModKernel, (Binary<FloorModOp, NumericTypes>))
 LOOM_DEFINE(SquaredDifferenceKernel, (Binary<SquaredDifferenceOp, NumericTypes>))

@@ -139,6 +139,15 @@ std::vector<GradCase> AllCases() {
   // Away from the kinks (0 and 6 for Relu6; 0 for Selu, whose slope jumps
   // from scale * alpha to scale, and LeakyRelu), where central differences
   // straddle two slopes. Elu's slope is continuous (1 on both sides).
+  cs.push_back(Unary("Erf"));
+  cs.push_back(Unary("Expm1"));
+  cs.push_back(Unary("Tan", -1.2, 1.2));  // away from the poles at +-pi/2
+  cs.push_back(Unary("Asin", -0.9, 0.9));  // inside the domain, away from its edges
+  cs.push_back(Unary("Acos", -0.9, 0.9));
+  cs.push_back(Unary("Atan"));
+  cs.push_back(Unary("Sinh"));
+  cs.push_back(Unary("Cosh"));
+  cs.push_back(Binary("Atan2", {2, 3}, {3}, -2, 2, 0.3));  // away from the origin
   cs.push_back(Unary("Relu6", -2, 8, 0.1));
   cs.push_back(Unary("Elu"));
   cs.push_back(Unary("Selu", -2, 2, 0.1));

@@ -50,6 +50,24 @@ TEST_F(Elementwise, FloatUnaryMathMatchesCmath) {
   CheckUnary("Ceil", kAny, [](float x) { return std::ceil(x); });
   CheckUnary("Sin", kAny, [](float x) { return std::sin(x); });
   CheckUnary("Cos", kAny, [](float x) { return std::cos(x); });
+  const std::vector<float> kUnit = {-1.f, -0.75f, -0.1f, 0.f, 0.3f, 0.9f, 1.f};
+  CheckUnary("Erf", kAny, [](float x) { return std::erf(x); });
+  CheckUnary("Expm1", {-20.f, -1.f, -1e-5f, 0.f, 1e-5f, 0.3f, 4.f, 20.f},
+             [](float x) { return std::expm1(x); });
+  CheckUnary("Tan", {-1.5f, -0.7f, 0.f, 0.2f, 1.f, 1.5f}, [](float x) { return std::tan(x); });
+  CheckUnary("Asin", kUnit, [](float x) { return std::asin(x); });
+  CheckUnary("Acos", kUnit, [](float x) { return std::acos(x); });
+  CheckUnary("Atan", kAny, [](float x) { return std::atan(x); });
+  CheckUnary("Sinh", {-10.f, -1.f, -0.25f, 0.f, 0.5f, 3.f, 10.f}, [](float x) { return std::sinh(x); });
+  CheckUnary("Cosh", {-10.f, -1.f, -0.25f, 0.f, 0.5f, 3.f, 10.f}, [](float x) { return std::cosh(x); });
+}
+
+TEST_F(Elementwise, Atan2TakesYThenXInEveryQuadrant) {
+  loom_output y = Const<float>({5}, {1.f, 1.f, -1.f, -1.f, 0.f});
+  loom_output x = Const<float>({5}, {1.f, -1.f, -1.f, 1.f, -2.f});
+  const float pi = 3.14159265358979f;
+  ExpectNear<float>(RunOk({B("Atan2", {y, x})})[0], {5},
+                    {pi / 4, 3 * pi / 4, -3 * pi / 4, -pi / 4, pi}, 1e-6);
 }
 
 // TensorFlow's activations, against their definitions in nn_ops.cc there.

@@ -87,6 +87,18 @@ std::vector<Case> ElementwiseCases() {
       Unary("Softplus", "values", Uniform({500}, -20, 20), softplus),
       Unary("Sin", "values", Uniform({500}, -4, 4), trig),
       Unary("Cos", "values", Uniform({500}, -4, 4), trig),
+      // More of TensorFlow's unary math (the CPU only so far): Eigen's or
+      // libm's within ~2-4 ulp of exact; near a zero of the result an ulp of
+      // the argument is allowed as an absolute error.
+      Unary("Erf", "values", Uniform({500}, -4, 4), trig),
+      Unary("Expm1", "values", Uniform({500}, -10, 10), trig),
+      Unary("Tan", "values", Uniform({500}, -1.4, 1.4), Rounded(8, "sin/cos, ~4 ulp each")),
+      Unary("Asin", "values", Uniform({500}, -1, 1), trig),
+      Unary("Acos", "values", Uniform({500}, -1, 1), trig),
+      Unary("Atan", "values", Uniform({500}, -20, 20), trig),
+      Unary("Sinh", "values", Uniform({500}, -10, 10), trig),
+      Unary("Cosh", "values", Uniform({500}, -10, 10), trig),
+      Binary("Atan2", "broadcast", Uniform({8, 5}, -3, 3), Uniform({5}, -3, 3), trig),
       // TensorFlow's other activations. Relu6 and LeakyRelu are exact (a
       // comparison, and one multiply by alpha). Elu/Selu take exp(x) - 1,
       // which cancels near 0, so exp's error (3 ulp OpenCL, ~2 CPU) of a

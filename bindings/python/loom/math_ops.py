@@ -91,6 +91,9 @@ ceil = _unary("Ceil")
 round = _unary("Round")  # noqa: A001
 sin = _unary("Sin")
 cos = _unary("Cos")
+tan, asin, acos, atan, sinh, cosh, erf, expm1 = (
+    _unary(t) for t in ("Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Erf", "Expm1"))
+atan2 = _binary("Atan2", "Atan2")  # atan2(y, x), as TensorFlow
 sigmoid = _unary("Sigmoid")
 tanh = _unary("Tanh")
 
