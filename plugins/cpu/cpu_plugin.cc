@@ -144,6 +144,9 @@ const KernelRow kKernels[] = {
     {"Sin", SinKernel, {{"T", kFloat}}, {}},
     {"Cos", CosKernel, {{"T", kFloat}}, {}},
     {"LogicalNot", LogicalNotKernel, {}, {}},
+    {"IsNan", IsNanKernel, {{"T", kFloat}}, {}},
+    {"IsInf", IsInfKernel, {{"T", kFloat}}, {}},
+    {"IsFinite", IsFiniteKernel, {{"T", kFloat}}, {}},
     // ---- binary, numpy broadcasting
     {"Add", AddKernel, {{"T", kNum}}, {}},
     {"AddV2", AddKernel, {{"T", kNum}}, {}},

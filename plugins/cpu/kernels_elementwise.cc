@@ -601,6 +601,27 @@ loom_status* FillLike(loom_kernel_context* c) {
   });
 }
 
+// Float classification: x -> bool.
+struct IsNanOp { template <typename T> static bool f(T v) { return std::isnan(v); } };
+struct IsInfOp { template <typename T> static bool f(T v) { return std::isinf(v); } };
+struct IsFiniteOp { template <typename T> static bool f(T v) { return std::isfinite(v); } };
+
+template <typename Op>
+loom_status* Classify(loom_kernel_context* c) {
+  Kernel k(c);
+  Tensor x = k.input(0), y;
+  LOOM_RETURN_IF_ERROR(k.allocate(0, x.shape(), &y));
+  return Dispatch(FloatTypes{}, x.dtype, [&](auto zero) -> loom_status* {
+    using T = decltype(zero);
+    const T* in = x.as<const T>();
+    bool* out = y.as<bool>();
+    k.parallel_for(x.size, 1, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) out[i] = Op::f(in[i]);
+    });
+    return nullptr;
+  });
+}
+
 loom_status* LogicalNotImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), y;
@@ -654,6 +675,9 @@ LOOM_DEFINE(SeluKernel, (Unary<SeluOp, FloatTypes>))
 LOOM_DEFINE(SoftsignKernel, (Unary<SoftsignOp, FloatTypes>))
 LOOM_DEFINE(LeakyReluKernel, (Unary<LeakyReluOp, FloatTypes>))
 LOOM_DEFINE(LogicalNotKernel, LogicalNotImpl)
+LOOM_DEFINE(IsNanKernel, Classify<IsNanOp>)
+LOOM_DEFINE(IsInfKernel, Classify<IsInfOp>)
+LOOM_DEFINE(IsFiniteKernel, Classify<IsFiniteOp>)
 
 LOOM_DEFINE(AddKernel, (Binary<AddOp, NumericTypes>))
 LOOM_DEFINE(SubKernel, (Binary<SubOp, NumericTypes>))

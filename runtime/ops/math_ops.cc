@@ -402,6 +402,18 @@ REGISTER_OP("LogicalOr")
     .Output("z: bool")
     .SetShapeFn(shape_fns::BroadcastBinaryOp);
 
+// Classification of floats: x -> bool, elementwise (not differentiable).
+#define LOOM_CLASSIFY_OP(name)  \
+  REGISTER_OP(name)             \
+      .Input("x: T")            \
+      .Output("y: bool")        \
+      .Attr(kUnaryFloat)        \
+      .SetShapeFn(shape_fns::UnchangedShape)
+LOOM_CLASSIFY_OP("IsNan");
+LOOM_CLASSIFY_OP("IsInf");
+LOOM_CLASSIFY_OP("IsFinite");
+#undef LOOM_CLASSIFY_OP
+
 REGISTER_OP("LogicalNot")
     .Input("x: bool")
     .Output("y: bool")

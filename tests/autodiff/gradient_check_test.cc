@@ -580,7 +580,7 @@ TEST(GradientCheck, EveryRegisteredOpIsCovered) {
       "StopGradient", "PreventGradient", "Const", "Placeholder", "PlaceholderWithDefault", "NoOp",
       "VariableV2", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub",
       "ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyAdagrad", "ApplyRMSProp",
-      "InvertPermutation", "FloorDiv", "ConcatOffset", "_Send", "_Recv", "_Arg", "_Retval"};
+      "InvertPermutation", "FloorDiv", "ConcatOffset", "IsNan", "IsInf", "IsFinite", "_Send", "_Recv", "_Arg", "_Retval"};
   std::vector<std::string> missing;
   for (int i = 0; i < loom_op_type_count(); ++i) {
     std::string op = loom_op_type_at(i);

@@ -7,6 +7,7 @@
 // Eigen's vectorised exp/log/tanh/sin are accurate to ~2 ulp); arithmetic
 // that is exact in float (+, -, *, small integers) is compared exactly.
 #include <cmath>
+#include <limits>
 
 #include "op_test_util.h"
 
@@ -60,6 +61,16 @@ TEST_F(Elementwise, FloatUnaryMathMatchesCmath) {
   CheckUnary("Atan", kAny, [](float x) { return std::atan(x); });
   CheckUnary("Sinh", {-10.f, -1.f, -0.25f, 0.f, 0.5f, 3.f, 10.f}, [](float x) { return std::sinh(x); });
   CheckUnary("Cosh", {-10.f, -1.f, -0.25f, 0.f, 0.5f, 3.f, 10.f}, [](float x) { return std::cosh(x); });
+}
+
+TEST_F(Elementwise, IsNanIsInfIsFiniteClassifyEveryKindOfFloat) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  loom_output x = Const<float>({6}, {0.f, -1.5f, inf, -inf, nan, 3e38f});
+  auto out = RunOk({B("IsNan", {x}), B("IsInf", {x}), B("IsFinite", {x})});
+  ExpectValues<bool>(out[0], {6}, {false, false, false, false, true, false});
+  ExpectValues<bool>(out[1], {6}, {false, false, true, true, false, false});
+  ExpectValues<bool>(out[2], {6}, {true, true, false, false, false, true});
 }
 
 TEST_F(Elementwise, Atan2TakesYThenXInEveryQuadrant) {

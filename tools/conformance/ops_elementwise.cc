@@ -10,6 +10,8 @@
 // difference is held to the sum, rounded up; results that can come near 0
 // (log near 1, sin, tanh, differences) add an absolute term of the ulp of the
 // operands, since an error of a few ulp of an input is what the bound allows.
+#include <cmath>
+
 #include "conformance.h"
 
 namespace conformance {
@@ -99,6 +101,9 @@ std::vector<Case> ElementwiseCases() {
       Unary("Sinh", "values", Uniform({500}, -10, 10), trig),
       Unary("Cosh", "values", Uniform({500}, -10, 10), trig),
       Binary("Atan2", "broadcast", Uniform({8, 5}, -3, 3), Uniform({5}, -3, 3), trig),
+      Unary("IsNan", "specials", Given({5}, {0, NAN, INFINITY, -INFINITY, -2})),
+      Unary("IsInf", "specials", Given({5}, {0, NAN, INFINITY, -INFINITY, -2})),
+      Unary("IsFinite", "specials", Given({5}, {0, NAN, INFINITY, -INFINITY, -2})),
       // TensorFlow's other activations. Relu6 and LeakyRelu are exact (a
       // comparison, and one multiply by alpha). Elu/Selu take exp(x) - 1,
       // which cancels near 0, so exp's error (3 ulp OpenCL, ~2 CPU) of a

@@ -70,6 +70,13 @@ UNARY = [
 ]
 
 
+def test_is_nan_is_inf_is_finite():
+    x = np.array([0.0, np.nan, np.inf, -np.inf, -2.5], np.float32)
+    np.testing.assert_array_equal(run(tf.math.is_nan(x)), np.isnan(x))
+    np.testing.assert_array_equal(run(tf.is_inf(x)), np.isinf(x))
+    np.testing.assert_array_equal(run(tf.math.is_finite(x)), np.isfinite(x))
+
+
 def test_leaky_relu_takes_alpha():
     np.testing.assert_allclose(run(tf.nn.leaky_relu(A, alpha=0.05)), np.where(A > 0, A, 0.05 * A),
                                rtol=1e-6)
