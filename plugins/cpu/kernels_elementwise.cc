@@ -19,6 +19,10 @@ using ConstArrayMap = Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>>;
 
 // ---------------------------------------------------------------- unary
 
+// Selu's constants, as TensorFlow's kernel has them (Klambauer et al., 2017).
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSeluScaleAlpha = 1.7580993408473768599402175208123;
+
 // Each op: apply(x) on an Eigen array expression, kCost cycles per element.
 #define LOOM_UNARY_OP(NAME, COST, EXPR)               \
   struct NAME {                                       \
@@ -51,7 +55,57 @@ LOOM_UNARY_OP(RoundOp, 2, x.rint())  // half to even, as TensorFlow
 LOOM_UNARY_OP(SoftplusOp, 50, x.max(T(0)) + (-x.abs()).exp().log1p())
 LOOM_UNARY_OP(SinOp, 20, x.sin())
 LOOM_UNARY_OP(CosOp, 20, x.cos())
+LOOM_UNARY_OP(ErfOp, 40, x.unaryExpr([](T v) { return std::erf(v); }))
+// Math that Eigen arrays have as a member function of the same name.
+#define LOOM_EIGEN_MEMBER_OP(NAME, FN) LOOM_UNARY_OP(NAME, 30, x.FN())
+LOOM_EIGEN_MEMBER_OP(Expm1Op, expm1) LOOM_EIGEN_MEMBER_OP(TanOp, tan)
+LOOM_EIGEN_MEMBER_OP(AsinOp, asin) LOOM_EIGEN_MEMBER_OP(AcosOp, acos)
+LOOM_EIGEN_MEMBER_OP(AtanOp, atan) LOOM_EIGEN_MEMBER_OP(SinhOp, sinh)
+LOOM_EIGEN_MEMBER_OP(CoshOp, cosh)
+#undef LOOM_EIGEN_MEMBER_OP
+LOOM_UNARY_OP(Relu6Op, 2, x.max(T(0)).min(T(6)))
+// Elu and Selu as TensorFlow computes them: exp(x) - 1 on the negative side.
+LOOM_UNARY_OP(EluOp, 25, (x < T(0)).select(x.exp() - T(1), x))
+LOOM_UNARY_OP(SeluOp, 25,
+              (x < T(0)).select(T(kSeluScaleAlpha) * (x.exp() - T(1)), T(kSeluScale) * x))
+LOOM_UNARY_OP(SoftsignOp, 6, x / (x.abs() + T(1)))
 #undef LOOM_UNARY_OP
+
+// Ops with one float attr (LeakyRelu's alpha) name it kAttr, its default
+// kAttrDefault, and take its value as apply's last argument.
+struct LeakyReluOp {
+  static constexpr int64_t kCost = 2;
+  static constexpr const char* kAttr = "alpha";
+  static constexpr float kAttrDefault = 0.2f;
+  template <typename A>
+  static auto apply(const A& x, float alpha) {
+    using T = typename A::Scalar;
+    return (x > T(0)).select(x, x * T(alpha));
+  }
+};
+
+template <typename Op, typename = void>
+struct HasFloatAttr : std::false_type {};
+template <typename Op>
+struct HasFloatAttr<Op, std::void_t<decltype(Op::kAttr)>> : std::true_type {};
+
+// Reads the op's attr, once per compute (0 for ops without one).
+template <typename Op>
+loom_status* ReadOpAttr(const Kernel& k, float* v) {
+  *v = 0;
+  if constexpr (HasFloatAttr<Op>::value) return k.attr(Op::kAttr, v, Op::kAttrDefault);
+  return nullptr;
+}
+
+template <typename Op, typename... A>
+auto ApplyOp(float attr, const A&... args) {
+  if constexpr (HasFloatAttr<Op>::value) {
+    return Op::apply(args..., attr);
+  } else {
+    (void)attr;
+    return Op::apply(args...);
+  }
+}
 
 // Integer Round/Floor/Ceil are the identity; Eigen has no rint for ints.
 template <typename Op, typename T>
@@ -68,6 +122,8 @@ loom_status* Unary(loom_kernel_context* c) {
     if constexpr (kIdentityOnInts<Op, T>) {
       return k.forward(0, 0, x.shape());
     } else {
+      float attr;
+      LOOM_RETURN_IF_ERROR(ReadOpAttr<Op>(k, &attr));
       Tensor y;
       LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0}, 0, x.shape(), &y));
       const T* in = x.as<const T>();
@@ -75,7 +131,7 @@ loom_status* Unary(loom_kernel_context* c) {
       k.parallel_for(x.size, Op::kCost, [&](int64_t b, int64_t e) {
         ConstArrayMap<T> xi(in + b, e - b);
         ArrayMap<T> yo(out + b, e - b);
-        yo = Op::apply(xi);
+        yo = ApplyOp<Op>(attr, xi);
       });
       return nullptr;
     }
@@ -141,6 +197,10 @@ struct FloorModOp {  // the result has the sign of the divisor, as Python's %
     }
   }
 };
+struct Atan2Op {  // (y, x), as TensorFlow
+  static constexpr int64_t kCost = 40;
+  template <typename T> static T f(T y, T x) { return std::atan2(y, x); }
+};
 struct PowOp {
   static constexpr int64_t kCost = 40;
   template <typename T> static T f(T a, T b) {
@@ -170,6 +230,26 @@ template <typename Op, typename = void>
 struct IsIntDivision : std::false_type {};
 template <typename Op>
 struct IsIntDivision<Op, std::void_t<decltype(Op::kIntDivision)>> : std::true_type {};
+
+// Refuses right-hand operands that TensorFlow refuses for integers: a zero
+// divisor, a negative exponent. Only called when the result has elements.
+template <typename Op, typename T>
+loom_status* CheckOperands(const T* bp, int64_t n) {
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if constexpr (IsIntDivision<Op>::value) {
+      for (int64_t i = 0; i < n; ++i)
+        if (bp[i] == 0) return InvalidArgument("Integer division by zero");
+    }
+    if constexpr (std::is_same_v<Op, PowOp>) {
+      for (int64_t i = 0; i < n; ++i)
+        if (bp[i] < 0)
+          return InvalidArgument("Integers to negative integer powers are not allowed");
+    }
+  }
+  (void)bp;
+  (void)n;
+  return nullptr;
+}
 
 // One row: a and b step by 1 (sa/sb true) or stay put (broadcast).
 template <typename Op, typename T, typename R>
@@ -228,26 +308,17 @@ loom_status* Binary(loom_kernel_context* c) {
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     using R = std::conditional_t<kBoolOut, bool, T>;
-    if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-      if constexpr (IsIntDivision<Op>::value) {
-        const T* bp = b.as<const T>();
-        for (int64_t i = 0; i < b.size; ++i)
-          if (bp[i] == 0) return InvalidArgument("Integer division by zero");
-      }
-      if constexpr (std::is_same_v<Op, PowOp>) {
-        const T* bp = b.as<const T>();
-        for (int64_t i = 0; i < b.size; ++i)
-          if (bp[i] < 0)
-            return InvalidArgument("Integers to negative integer powers are not allowed");
-      }
-    }
     Tensor out;
     if constexpr (kBoolOut) {
       LOOM_RETURN_IF_ERROR(k.allocate(0, bc.out, &out));
     } else {
       LOOM_RETURN_IF_ERROR(k.forward_or_allocate({0, 1}, 0, bc.out, &out));
     }
+    // An empty result reads no operand pair, so no divisor or exponent is
+    // checked (as in TensorFlow): a scalar's Sum gradient computes
+    // (axes + rank) % rank with rank 0 on zero axes.
     if (out.size == 0) return nullptr;
+    LOOM_RETURN_IF_ERROR(CheckOperands<Op>(b.as<const T>(), b.size));
     RunBinary<Op, T, R>(k, bc, a.as<const T>(), b.as<const T>(), out.as<R>());
     return nullptr;
   });
@@ -273,13 +344,31 @@ LOOM_GRAD_OP(SqrtGradOp, 5, b * T(0.5) / a)                      // (y, dy)
 LOOM_GRAD_OP(RsqrtGradOp, 4, b * a * a * a * T(-0.5))            // (y, dy)
 LOOM_GRAD_OP(ReciprocalGradOp, 3, -b * a * a)                    // (y, dy)
 LOOM_GRAD_OP(SoftplusGradOp, 25, a / ((-b).exp() + T(1)))        // (gradients, features)
+LOOM_GRAD_OP(Relu6GradOp, 3, (b > T(0) && b < T(6)).select(a, T(0)))  // (gradients, features)
+LOOM_GRAD_OP(EluGradOp, 3, (b < T(0)).select(a * (b + T(1)), a))      // (gradients, outputs)
+LOOM_GRAD_OP(SeluGradOp, 3,                                           // (gradients, outputs)
+             (b < T(0)).select(a * (b + T(kSeluScaleAlpha)), a * T(kSeluScale)))
+LOOM_GRAD_OP(SoftsignGradOp, 6, a / (b.abs() + T(1)).square())      // (gradients, features)
 #undef LOOM_GRAD_OP
+
+struct LeakyReluGradOp {  // (gradients, features)
+  static constexpr int64_t kCost = 2;
+  static constexpr const char* kAttr = "alpha";
+  static constexpr float kAttrDefault = 0.2f;
+  template <typename A, typename B>
+  static auto apply(const A& a, const B& b, float alpha) {
+    using T = typename A::Scalar;
+    return (b > T(0)).select(a, a * T(alpha));
+  }
+};
 
 template <typename Op, typename Types>
 loom_status* SameShapeBinary(loom_kernel_context* c) {
   Kernel k(c);
   Tensor a = k.input(0), b = k.input(1);
   LOOM_RETURN_IF_ERROR(loom::kit::CheckSameDtypeAndShape(a, b));
+  float attr;
+  LOOM_RETURN_IF_ERROR(ReadOpAttr<Op>(k, &attr));
   return Dispatch(Types{}, a.dtype, [&](auto zero) -> loom_status* {
     using T = decltype(zero);
     Tensor out;
@@ -289,7 +378,7 @@ loom_status* SameShapeBinary(loom_kernel_context* c) {
     T* op = out.as<T>();
     k.parallel_for(a.size, Op::kCost, [&](int64_t s, int64_t e) {
       ArrayMap<T>(op + s, e - s) =
-          Op::apply(ConstArrayMap<T>(ap + s, e - s), ConstArrayMap<T>(bp + s, e - s));
+          ApplyOp<Op>(attr, ConstArrayMap<T>(ap + s, e - s), ConstArrayMap<T>(bp + s, e - s));
     });
     return nullptr;
   });
@@ -512,6 +601,27 @@ loom_status* FillLike(loom_kernel_context* c) {
   });
 }
 
+// Float classification: x -> bool.
+struct IsNanOp { template <typename T> static bool f(T v) { return std::isnan(v); } };
+struct IsInfOp { template <typename T> static bool f(T v) { return std::isinf(v); } };
+struct IsFiniteOp { template <typename T> static bool f(T v) { return std::isfinite(v); } };
+
+template <typename Op>
+loom_status* Classify(loom_kernel_context* c) {
+  Kernel k(c);
+  Tensor x = k.input(0), y;
+  LOOM_RETURN_IF_ERROR(k.allocate(0, x.shape(), &y));
+  return Dispatch(FloatTypes{}, x.dtype, [&](auto zero) -> loom_status* {
+    using T = decltype(zero);
+    const T* in = x.as<const T>();
+    bool* out = y.as<bool>();
+    k.parallel_for(x.size, 1, [&](int64_t s, int64_t e) {
+      for (int64_t i = s; i < e; ++i) out[i] = Op::f(in[i]);
+    });
+    return nullptr;
+  });
+}
+
 loom_status* LogicalNotImpl(loom_kernel_context* c) {
   Kernel k(c);
   Tensor x = k.input(0), y;
@@ -551,7 +661,23 @@ LOOM_DEFINE(RoundKernel, (Unary<RoundOp, NumericTypes>))
 LOOM_DEFINE(SoftplusKernel, (Unary<SoftplusOp, FloatTypes>))
 LOOM_DEFINE(SinKernel, (Unary<SinOp, FloatTypes>))
 LOOM_DEFINE(CosKernel, (Unary<CosOp, FloatTypes>))
+LOOM_DEFINE(ErfKernel, (Unary<ErfOp, FloatTypes>))
+LOOM_DEFINE(Expm1Kernel, (Unary<Expm1Op, FloatTypes>))
+LOOM_DEFINE(TanKernel, (Unary<TanOp, FloatTypes>))
+LOOM_DEFINE(AsinKernel, (Unary<AsinOp, FloatTypes>))
+LOOM_DEFINE(AcosKernel, (Unary<AcosOp, FloatTypes>))
+LOOM_DEFINE(AtanKernel, (Unary<AtanOp, FloatTypes>))
+LOOM_DEFINE(SinhKernel, (Unary<SinhOp, FloatTypes>))
+LOOM_DEFINE(CoshKernel, (Unary<CoshOp, FloatTypes>))
+LOOM_DEFINE(Relu6Kernel, (Unary<Relu6Op, FloatTypes>))
+LOOM_DEFINE(EluKernel, (Unary<EluOp, FloatTypes>))
+LOOM_DEFINE(SeluKernel, (Unary<SeluOp, FloatTypes>))
+LOOM_DEFINE(SoftsignKernel, (Unary<SoftsignOp, FloatTypes>))
+LOOM_DEFINE(LeakyReluKernel, (Unary<LeakyReluOp, FloatTypes>))
 LOOM_DEFINE(LogicalNotKernel, LogicalNotImpl)
+LOOM_DEFINE(IsNanKernel, Classify<IsNanOp>)
+LOOM_DEFINE(IsInfKernel, Classify<IsInfOp>)
+LOOM_DEFINE(IsFiniteKernel, Classify<IsFiniteOp>)
 
 LOOM_DEFINE(AddKernel, (Binary<AddOp, NumericTypes>))
 LOOM_DEFINE(SubKernel, (Binary<SubOp, NumericTypes>))
@@ -561,6 +687,7 @@ LOOM_DEFINE(RealDivKernel, (Binary<DivOp, FloatTypes>))
 LOOM_DEFINE(MaximumKernel, (Binary<MaximumOp, NumericTypes>))
 LOOM_DEFINE(MinimumKernel, (Binary<MinimumOp, NumericTypes>))
 LOOM_DEFINE(PowKernel, (Binary<PowOp, NumericTypes>))
+LOOM_DEFINE(Atan2Kernel, (Binary<Atan2Op, FloatTypes>))
 LOOM_DEFINE(FloorDivKernel, (Binary<FloorDivOp, NumericTypes>))
 LOOM_DEFINE(FloorModKernel, (Binary<FloorModOp, NumericTypes>))
 LOOM_DEFINE(SquaredDifferenceKernel, (Binary<SquaredDifferenceOp, NumericTypes>))
@@ -580,6 +707,11 @@ LOOM_DEFINE(SqrtGradKernel, (SameShapeBinary<SqrtGradOp, FloatTypes>))
 LOOM_DEFINE(RsqrtGradKernel, (SameShapeBinary<RsqrtGradOp, FloatTypes>))
 LOOM_DEFINE(ReciprocalGradKernel, (SameShapeBinary<ReciprocalGradOp, FloatTypes>))
 LOOM_DEFINE(SoftplusGradKernel, (SameShapeBinary<SoftplusGradOp, FloatTypes>))
+LOOM_DEFINE(Relu6GradKernel, (SameShapeBinary<Relu6GradOp, FloatTypes>))
+LOOM_DEFINE(EluGradKernel, (SameShapeBinary<EluGradOp, FloatTypes>))
+LOOM_DEFINE(SeluGradKernel, (SameShapeBinary<SeluGradOp, FloatTypes>))
+LOOM_DEFINE(SoftsignGradKernel, (SameShapeBinary<SoftsignGradOp, FloatTypes>))
+LOOM_DEFINE(LeakyReluGradKernel, (SameShapeBinary<LeakyReluGradOp, FloatTypes>))
 
 LOOM_DEFINE(SelectKernel, SelectImpl)
 LOOM_DEFINE(SelectV2Kernel, SelectV2Impl)

@@ -46,6 +46,33 @@ REGISTER_GRADIENT("Sin", UnaryGrad([](B& b, Output x, Output, Output g) {
 REGISTER_GRADIENT("Cos", UnaryGrad([](B& b, Output x, Output, Output g) {
                     return b.Neg(b.Mul(g, b.Op("Sin", {x})));
                   }));
+// The rest of TensorFlow's math_grad.py unary rules.
+REGISTER_GRADIENT("Erf", UnaryGrad([](B& b, Output x, Output, Output g) {  // 2/sqrt(pi) e^(-x^2)
+                    return b.Mul(g, b.Mul(b.ScalarLike(x, 1.1283791670955126),
+                                          b.Exp(b.Neg(b.Square(x)))));
+                  }));
+REGISTER_GRADIENT("Expm1", UnaryGrad([](B& b, Output x, Output, Output g) {
+                    return b.Mul(g, b.Exp(x));
+                  }));
+REGISTER_GRADIENT("Tan", UnaryGrad([](B& b, Output x, Output, Output g) {  // sec^2 x
+                    return b.Mul(g, b.Square(b.Reciprocal(b.Op("Cos", {x}))));
+                  }));
+REGISTER_GRADIENT("Asin", UnaryGrad([](B& b, Output x, Output, Output g) {  // 1/sqrt(1 - x^2)
+                    return b.Mul(g, b.Op("Rsqrt", {b.Sub(b.ScalarLike(x, 1), b.Square(x))}));
+                  }));
+REGISTER_GRADIENT("Acos", UnaryGrad([](B& b, Output x, Output, Output g) {  // -1/sqrt(1 - x^2)
+                    return b.Neg(
+                        b.Mul(g, b.Op("Rsqrt", {b.Sub(b.ScalarLike(x, 1), b.Square(x))})));
+                  }));
+REGISTER_GRADIENT("Atan", UnaryGrad([](B& b, Output x, Output, Output g) {  // 1/(1 + x^2)
+                    return b.Div(g, b.Add(b.ScalarLike(x, 1), b.Square(x)));
+                  }));
+REGISTER_GRADIENT("Sinh", UnaryGrad([](B& b, Output x, Output, Output g) {
+                    return b.Mul(g, b.Op("Cosh", {x}));
+                  }));
+REGISTER_GRADIENT("Cosh", UnaryGrad([](B& b, Output x, Output, Output g) {
+                    return b.Mul(g, b.Op("Sinh", {x}));
+                  }));
 
 // Second-order: gradients of the fused gradient ops. Each is z = f(y, g); the
 // gradient w.r.t. g is the same op applied to dz, the one w.r.t. y by hand.
@@ -111,6 +138,14 @@ REGISTER_GRADIENT("Mul", BinaryGrad([](B& b, Output x, Output y, Output, Output 
                                        Output* gy) {
                     *gx = b.Mul(g, y);
                     *gy = b.Mul(x, g);
+                  }));
+// z = atan2(y, x) (inputs in that order): dz/dy = x / (x^2 + y^2),
+// dz/dx = -y / (x^2 + y^2).
+REGISTER_GRADIENT("Atan2", BinaryGrad([](B& b, Output y, Output x, Output, Output g, Output* gy,
+                                         Output* gx) {
+                    Output scale = b.Div(g, b.Add(b.Square(x), b.Square(y)));
+                    *gy = b.Mul(x, scale);
+                    *gx = b.Neg(b.Mul(y, scale));
                   }));
 void DivGrad(B& b, Output x, Output y, Output, Output g, Output* gx, Output* gy) {
   *gx = b.Div(g, y);

@@ -294,6 +294,14 @@ LOOM_UNARY_OP("Sin", kUnaryFloatComplex);
 LOOM_UNARY_OP("Cos", kUnaryFloatComplex);
 LOOM_UNARY_OP("Sigmoid", kUnaryFloatComplex);
 LOOM_UNARY_OP("Tanh", kUnaryFloatComplex);
+LOOM_UNARY_OP("Erf", kUnaryFloat);
+LOOM_UNARY_OP("Expm1", kUnaryFloatComplex);
+LOOM_UNARY_OP("Tan", kUnaryFloatComplex);
+LOOM_UNARY_OP("Asin", kUnaryFloatComplex);
+LOOM_UNARY_OP("Acos", kUnaryFloatComplex);
+LOOM_UNARY_OP("Atan", kUnaryFloatComplex);
+LOOM_UNARY_OP("Sinh", kUnaryFloatComplex);
+LOOM_UNARY_OP("Cosh", kUnaryFloatComplex);
 
 #undef LOOM_UNARY_OP
 
@@ -339,6 +347,7 @@ LOOM_BINARY_OP("FloorMod",
                "T: {int8, int16, int32, int64, uint8, uint16, uint32, uint64, bfloat16, half, "
                "float, double}");
 LOOM_BINARY_OP("Maximum", kMinMax);
+LOOM_BINARY_OP("Atan2", kUnaryFloat);  // atan2(x, y): TensorFlow's (y, x) order
 LOOM_BINARY_OP("Minimum", kMinMax);
 LOOM_BINARY_OP("Pow",
                "T: {bfloat16, float, half, double, int8, int16, int32, int64, complex64, "
@@ -392,6 +401,18 @@ REGISTER_OP("LogicalOr")
     .Input("y: bool")
     .Output("z: bool")
     .SetShapeFn(shape_fns::BroadcastBinaryOp);
+
+// Classification of floats: x -> bool, elementwise (not differentiable).
+#define LOOM_CLASSIFY_OP(name)  \
+  REGISTER_OP(name)             \
+      .Input("x: T")            \
+      .Output("y: bool")        \
+      .Attr(kUnaryFloat)        \
+      .SetShapeFn(shape_fns::UnchangedShape)
+LOOM_CLASSIFY_OP("IsNan");
+LOOM_CLASSIFY_OP("IsInf");
+LOOM_CLASSIFY_OP("IsFinite");
+#undef LOOM_CLASSIFY_OP
 
 REGISTER_OP("LogicalNot")
     .Input("x: bool")

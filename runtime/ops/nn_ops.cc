@@ -136,6 +136,43 @@ REGISTER_OP("SoftplusGrad")
     .Attr(kFloating)
     .SetShapeFn(shape_fns::MergeBothInputs);
 
+// TensorFlow's other activations and their gradient ops: (gradients, x) ->
+// backprops, where x is the activation's input ("features") or its output
+// ("outputs"), as TensorFlow names it for each.
+#define LOOM_ACTIVATION_OPS(name, grad_x)              \
+  REGISTER_OP(name)                                    \
+      .Input("features: T")                            \
+      .Output("activations: T")                        \
+      .Attr(kFloating)                                 \
+      .SetShapeFn(shape_fns::UnchangedShape);          \
+  REGISTER_OP(name "Grad")                             \
+      .Input("gradients: T")                           \
+      .Input(grad_x ": T")                             \
+      .Output("backprops: T")                          \
+      .Attr(kFloating)                                 \
+      .SetShapeFn(shape_fns::MergeBothInputs)
+
+LOOM_ACTIVATION_OPS("Relu6", "features");
+LOOM_ACTIVATION_OPS("Elu", "outputs");
+LOOM_ACTIVATION_OPS("Selu", "outputs");
+LOOM_ACTIVATION_OPS("Softsign", "features");
+#undef LOOM_ACTIVATION_OPS
+
+REGISTER_OP("LeakyRelu")
+    .Input("features: T")
+    .Output("activations: T")
+    .Attr("alpha: float = 0.2")
+    .Attr(kFloating)
+    .SetShapeFn(shape_fns::UnchangedShape);
+
+REGISTER_OP("LeakyReluGrad")
+    .Input("gradients: T")
+    .Input("features: T")
+    .Output("backprops: T")
+    .Attr("alpha: float = 0.2")
+    .Attr(kFloating)
+    .SetShapeFn(shape_fns::MergeBothInputs);
+
 REGISTER_OP("Softmax")
     .Input("logits: T")
     .Output("softmax: T")

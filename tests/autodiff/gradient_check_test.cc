@@ -51,14 +51,18 @@ AttrSetter IntAttr(const char* a, int64_t v) {
   return [=](loom_op_builder* b) { loom_op_builder_set_attr_int(b, a, v); };
 }
 
+AttrSetter FloatAttr(const char* a, float v) {
+  return [=](loom_op_builder* b) { loom_op_builder_set_attr_float(b, a, v); };
+}
+
 GradCase Unary(const std::string& op, double lo = -2, double hi = 2, double min_abs = 0,
-               std::vector<int64_t> shape = {2, 3}) {
+               std::vector<int64_t> shape = {2, 3}, AttrSetter attrs = nullptr) {
   GradCase c;
   c.op = op;
   c.label = ShapeStr(shape);
   c.inputs = {In_(shape, lo, hi, min_abs)};
-  c.build = [op](Graph& g, const std::vector<loom_output>& x) {
-    return std::vector<loom_output>{g.Op(op, {x[0]})};
+  c.build = [op, attrs](Graph& g, const std::vector<loom_output>& x) {
+    return std::vector<loom_output>{g.Op(op, {x[0]}, attrs)};
   };
   return c;
 }
@@ -102,11 +106,11 @@ GradCase Custom(const std::string& op, const std::string& label, std::vector<Inp
 // graph; the checker then differentiates that gradient numerically, so both
 // inputs of the fused gradient op (and its own gradient) are exercised.
 GradCase SecondOrder(const std::string& grad_op, const std::string& op, double lo = -2,
-                     double hi = 2, double min_abs = 0) {
+                     double hi = 2, double min_abs = 0, AttrSetter attrs = nullptr) {
   return Custom(grad_op, "second order of " + op,
                 {In_({2, 3}, lo, hi, min_abs), In_({2, 3}, -2, 2)},
-                [op](Graph& g, const std::vector<loom_output>& x) {
-                  loom_output y = g.Op("Mul", {g.Op(op, {x[0]}), x[1]});
+                [op, attrs](Graph& g, const std::vector<loom_output>& x) {
+                  loom_output y = g.Op("Mul", {g.Op(op, {x[0]}, attrs), x[1]});
                   std::vector<loom_output> d;
                   std::string e = g.Gradients({y}, {x[0]}, &d);
                   EXPECT_EQ(e, "");
@@ -132,6 +136,23 @@ std::vector<GradCase> AllCases() {
   cs.push_back(Unary("Cos"));
   cs.push_back(Unary("Relu", -2, 2, 0.1));
   cs.push_back(Unary("Softplus"));
+  // Away from the kinks (0 and 6 for Relu6; 0 for Selu, whose slope jumps
+  // from scale * alpha to scale, and LeakyRelu), where central differences
+  // straddle two slopes. Elu's slope is continuous (1 on both sides).
+  cs.push_back(Unary("Erf"));
+  cs.push_back(Unary("Expm1"));
+  cs.push_back(Unary("Tan", -1.2, 1.2));  // away from the poles at +-pi/2
+  cs.push_back(Unary("Asin", -0.9, 0.9));  // inside the domain, away from its edges
+  cs.push_back(Unary("Acos", -0.9, 0.9));
+  cs.push_back(Unary("Atan"));
+  cs.push_back(Unary("Sinh"));
+  cs.push_back(Unary("Cosh"));
+  cs.push_back(Binary("Atan2", {2, 3}, {3}, -2, 2, 0.3));  // away from the origin
+  cs.push_back(Unary("Relu6", -2, 8, 0.1));
+  cs.push_back(Unary("Elu"));
+  cs.push_back(Unary("Selu", -2, 2, 0.1));
+  cs.push_back(Unary("Softsign"));
+  cs.push_back(Unary("LeakyRelu", -2, 2, 0.1, {2, 3}, FloatAttr("alpha", 0.3f)));
   cs.push_back(Unary("Softmax"));
   cs.push_back(Unary("Softmax", -2, 2, 0, {2, 3, 4}));
   cs.push_back(Unary("LogSoftmax"));
@@ -444,6 +465,11 @@ std::vector<GradCase> AllCases() {
   cs.push_back(SecondOrder("ReciprocalGrad", "Reciprocal", -2, 2, 0.5));
   cs.push_back(SecondOrder("SoftplusGrad", "Softplus"));
   cs.push_back(SecondOrder("ReluGrad", "Relu", -2, 2, 0.1));
+  cs.push_back(SecondOrder("Relu6Grad", "Relu6", -2, 8, 0.1));
+  cs.push_back(SecondOrder("EluGrad", "Elu", -2, 2, 0.1));
+  cs.push_back(SecondOrder("SeluGrad", "Selu", -2, 2, 0.1));
+  cs.push_back(SecondOrder("SoftsignGrad", "Softsign", -2, 2, 0.1));
+  cs.push_back(SecondOrder("LeakyReluGrad", "LeakyRelu", -2, 2, 0.1, FloatAttr("alpha", 0.3f)));
   cs.push_back(Custom("BiasAddGrad", "second order of BiasAdd", {In_({2, 3}), In_({3}), In_({2, 3})},
                       [](Graph& g, const std::vector<loom_output>& x) {
                         loom_output y = g.Op("Mul", {g.Op("BiasAdd", {x[0], x[1]}), x[2]});
@@ -554,7 +580,7 @@ TEST(GradientCheck, EveryRegisteredOpIsCovered) {
       "StopGradient", "PreventGradient", "Const", "Placeholder", "PlaceholderWithDefault", "NoOp",
       "VariableV2", "IsVariableInitialized", "Assign", "AssignAdd", "AssignSub",
       "ApplyGradientDescent", "ApplyMomentum", "ApplyAdam", "ApplyAdagrad", "ApplyRMSProp",
-      "InvertPermutation", "FloorDiv", "ConcatOffset", "_Send", "_Recv", "_Arg", "_Retval"};
+      "InvertPermutation", "FloorDiv", "ConcatOffset", "IsNan", "IsInf", "IsFinite", "_Send", "_Recv", "_Arg", "_Retval"};
   std::vector<std::string> missing;
   for (int i = 0; i < loom_op_type_count(); ++i) {
     std::string op = loom_op_type_at(i);

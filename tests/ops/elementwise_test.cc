@@ -7,6 +7,7 @@
 // Eigen's vectorised exp/log/tanh/sin are accurate to ~2 ulp); arithmetic
 // that is exact in float (+, -, *, small integers) is compared exactly.
 #include <cmath>
+#include <limits>
 
 #include "op_test_util.h"
 
@@ -50,6 +51,69 @@ TEST_F(Elementwise, FloatUnaryMathMatchesCmath) {
   CheckUnary("Ceil", kAny, [](float x) { return std::ceil(x); });
   CheckUnary("Sin", kAny, [](float x) { return std::sin(x); });
   CheckUnary("Cos", kAny, [](float x) { return std::cos(x); });
+  const std::vector<float> kUnit = {-1.f, -0.75f, -0.1f, 0.f, 0.3f, 0.9f, 1.f};
+  CheckUnary("Erf", kAny, [](float x) { return std::erf(x); });
+  CheckUnary("Expm1", {-20.f, -1.f, -1e-5f, 0.f, 1e-5f, 0.3f, 4.f, 20.f},
+             [](float x) { return std::expm1(x); });
+  CheckUnary("Tan", {-1.5f, -0.7f, 0.f, 0.2f, 1.f, 1.5f}, [](float x) { return std::tan(x); });
+  CheckUnary("Asin", kUnit, [](float x) { return std::asin(x); });
+  CheckUnary("Acos", kUnit, [](float x) { return std::acos(x); });
+  CheckUnary("Atan", kAny, [](float x) { return std::atan(x); });
+  CheckUnary("Sinh", {-10.f, -1.f, -0.25f, 0.f, 0.5f, 3.f, 10.f}, [](float x) { return std::sinh(x); });
+  CheckUnary("Cosh", {-10.f, -1.f, -0.25f, 0.f, 0.5f, 3.f, 10.f}, [](float x) { return std::cosh(x); });
+}
+
+TEST_F(Elementwise, IsNanIsInfIsFiniteClassifyEveryKindOfFloat) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  loom_output x = Const<float>({6}, {0.f, -1.5f, inf, -inf, nan, 3e38f});
+  auto out = RunOk({B("IsNan", {x}), B("IsInf", {x}), B("IsFinite", {x})});
+  ExpectValues<bool>(out[0], {6}, {false, false, false, false, true, false});
+  ExpectValues<bool>(out[1], {6}, {false, false, true, true, false, false});
+  ExpectValues<bool>(out[2], {6}, {true, true, false, false, false, true});
+}
+
+TEST_F(Elementwise, Atan2TakesYThenXInEveryQuadrant) {
+  loom_output y = Const<float>({5}, {1.f, 1.f, -1.f, -1.f, 0.f});
+  loom_output x = Const<float>({5}, {1.f, -1.f, -1.f, 1.f, -2.f});
+  const float pi = 3.14159265358979f;
+  ExpectNear<float>(RunOk({B("Atan2", {y, x})})[0], {5},
+                    {pi / 4, 3 * pi / 4, -3 * pi / 4, -pi / 4, pi}, 1e-6);
+}
+
+// TensorFlow's activations, against their definitions in nn_ops.cc there.
+TEST_F(Elementwise, ActivationsMatchTheirDefinitions) {
+  static constexpr double kScale = 1.0507009873554804934193349852946;
+  static constexpr double kAlpha = 1.6732632423543772848170429916717;
+  const std::vector<float> kAround6 = {-3.f, -0.f, 0.5f, 5.99f, 6.f, 6.01f, 100.f};
+  CheckUnary("Relu6", kAround6, [](float x) { return std::min(std::max(x, 0.0f), 6.0f); });
+  CheckUnary("Elu", kAny, [](float x) { return x < 0 ? std::expm1(x) : x; });
+  CheckUnary("Selu", kAny, [](float x) {
+    return static_cast<float>(x < 0 ? kScale * kAlpha * std::expm1(double{x}) : kScale * x);
+  });
+  CheckUnary("Softsign", kAny, [](float x) { return x / (std::fabs(x) + 1); });
+  // LeakyRelu: alpha from the attr, 0.2 by default as in TensorFlow.
+  loom_output x = Const<float>({4}, {-2.f, -0.5f, 0.f, 3.f});
+  auto out = RunOk({B("LeakyRelu", {x}, Float("alpha", 0.1f)), B("LeakyRelu", {x})});
+  ExpectNear<float>(out[0], {4}, {-0.2f, -0.05f, 0.f, 3.f}, 1e-7);
+  ExpectNear<float>(out[1], {4}, {-0.4f, -0.1f, 0.f, 3.f}, 1e-7);
+}
+
+TEST_F(Elementwise, ActivationGradientsMatchTheirDefinitions) {
+  const float kScale = 1.0507009873554804934193349852946f;
+  const float kScaleAlpha = 1.7580993408473768599402175208123f;
+  loom_output g = Const<float>({4}, {1.f, 2.f, -1.f, 0.5f});
+  loom_output f = Const<float>({4}, {-1.f, 0.5f, 6.f, 3.f});      // features
+  loom_output y = Const<float>({4}, {-0.5f, 0.f, 2.f, -0.25f});   // Elu/Selu outputs
+  auto out = RunOk({B("Relu6Grad", {g, f}), B("EluGrad", {g, y}), B("SeluGrad", {g, y}),
+                    B("SoftsignGrad", {g, f}), B("LeakyReluGrad", {g, f}, Float("alpha", 0.3f))});
+  ExpectValues<float>(out[0], {4}, {0.f, 2.f, 0.f, 0.5f});  // passes where 0 < f < 6
+  ExpectNear<float>(out[1], {4}, {0.5f, 2.f, -1.f, 0.375f}, 1e-7);  // y < 0: g * (y + 1)
+  ExpectNear<float>(out[2], {4},
+                    {1.f * (-0.5f + kScaleAlpha), 2.f * kScale, -kScale,
+                     0.5f * (-0.25f + kScaleAlpha)}, 1e-6);
+  ExpectNear<float>(out[3], {4}, {0.25f, 2.f / 2.25f, -1.f / 49.f, 0.5f / 16.f}, 1e-6);
+  ExpectNear<float>(out[4], {4}, {0.3f, 2.f, -1.f, 0.5f}, 1e-7);
 }
 
 TEST_F(Elementwise, RoundIsHalfToEven) {
@@ -175,6 +239,26 @@ TEST_F(Elementwise, IntegerDivisionByZeroIsInvalidArgument) {
   loom_output y = B("FloorDiv", {Const<int32_t>({2}, {1, 2}), Const<int32_t>({2}, {1, 0})},
                     {}, "quotient");
   ExpectError(RunErr({y}), "INVALID_ARGUMENT", {"Integer division by zero", "quotient"});
+}
+
+// TensorFlow never reads a divisor for an empty result: the gradient of a
+// scalar's Sum computes (axes + rank) % rank with rank 0 and no axes.
+TEST_F(Elementwise, IntegerDivisionWithAnEmptyResultChecksNoDivisor) {
+  loom_output empty32 = Const<int32_t>({0}, {});
+  loom_output zero32 = Const<int32_t>({}, {0});
+  loom_output empty64 = Const<int64_t>({0, 2}, {});
+  loom_output zeros64 = Const<int64_t>({2}, {0, 0});
+  auto out = RunOk({B("FloorMod", {empty32, zero32}), B("FloorDiv", {zero32, empty32}),
+                    B("Div", {empty64, zeros64}), B("FloorMod", {empty64, zeros64}),
+                    B("Pow", {empty32, Const<int32_t>({}, {-1})})});
+  ExpectValues<int32_t>(out[0], {0}, {});
+  ExpectValues<int32_t>(out[1], {0}, {});
+  ExpectValues<int64_t>(out[2], {0, 2}, {});
+  ExpectValues<int64_t>(out[3], {0, 2}, {});
+  ExpectValues<int32_t>(out[4], {0}, {});
+  // A non-empty result still refuses the zero it would divide by.
+  ExpectError(RunErr({B("FloorMod", {Const<int32_t>({1}, {3}), zero32}, {}, "mod")}),
+              "INVALID_ARGUMENT", {"Integer division by zero", "mod"});
 }
 
 TEST_F(Elementwise, MaximumMinimumPowSquaredDifference) {

@@ -10,6 +10,8 @@
 // difference is held to the sum, rounded up; results that can come near 0
 // (log near 1, sin, tanh, differences) add an absolute term of the ulp of the
 // operands, since an error of a few ulp of an input is what the bound allows.
+#include <cmath>
+
 #include "conformance.h"
 
 namespace conformance {
@@ -87,6 +89,40 @@ std::vector<Case> ElementwiseCases() {
       Unary("Softplus", "values", Uniform({500}, -20, 20), softplus),
       Unary("Sin", "values", Uniform({500}, -4, 4), trig),
       Unary("Cos", "values", Uniform({500}, -4, 4), trig),
+      // More of TensorFlow's unary math (the CPU only so far): Eigen's or
+      // libm's within ~2-4 ulp of exact; near a zero of the result an ulp of
+      // the argument is allowed as an absolute error.
+      Unary("Erf", "values", Uniform({500}, -4, 4), trig),
+      Unary("Expm1", "values", Uniform({500}, -10, 10), trig),
+      Unary("Tan", "values", Uniform({500}, -1.4, 1.4), Rounded(8, "sin/cos, ~4 ulp each")),
+      Unary("Asin", "values", Uniform({500}, -1, 1), trig),
+      Unary("Acos", "values", Uniform({500}, -1, 1), trig),
+      Unary("Atan", "values", Uniform({500}, -20, 20), trig),
+      Unary("Sinh", "values", Uniform({500}, -10, 10), trig),
+      Unary("Cosh", "values", Uniform({500}, -10, 10), trig),
+      Binary("Atan2", "broadcast", Uniform({8, 5}, -3, 3), Uniform({5}, -3, 3), trig),
+      Unary("IsNan", "specials", Given({5}, {0, NAN, INFINITY, -INFINITY, -2})),
+      Unary("IsInf", "specials", Given({5}, {0, NAN, INFINITY, -INFINITY, -2})),
+      Unary("IsFinite", "specials", Given({5}, {0, NAN, INFINITY, -INFINITY, -2})),
+      // TensorFlow's other activations. Relu6 and LeakyRelu are exact (a
+      // comparison, and one multiply by alpha). Elu/Selu take exp(x) - 1,
+      // which cancels near 0, so exp's error (3 ulp OpenCL, ~2 CPU) of a
+      // value near 1 becomes an absolute error of that many ulps of 1; Selu
+      // scales it by 1.76 and adds a rounding. Softsign: an add and a division.
+      Unary("Relu6", "values", Uniform({4, 33}, -3, 9)),
+      Unary("Relu6", "edges", Given({6}, {-0.0, 0, 6, 6.0000005, 5.9999995, 1e30})),
+      Unary("Elu", "values", Uniform({500}, -10, 5),
+            Summed(6 * 0x1p-24, 6 * 0x1p-24, "exp(x) - 1: exp's 3 ulp near 1 on OpenCL, "
+                                              "~2 on the CPU, as an absolute error")),
+      Unary("Selu", "values", Uniform({500}, -10, 5),
+            Summed(12 * 0x1p-24, 8 * 0x1p-24, "1.76 * (exp(x) - 1): Elu's bound, scaled, "
+                                               "plus the product's rounding")),
+      Unary("Softsign", "values", Uniform({500}, -50, 50),
+            Rounded(4, "x / (|x| + 1): an add (0.5 ulp) and a division (2.5 OpenCL, 0.5 CPU)")),
+      [&] { Case c = Unary("LeakyRelu", "alpha_0.1", Uniform({100}, -5, 5));
+            c.attrs = [](loom_op_builder* b) { loom_op_builder_set_attr_float(b, "alpha", 0.1f); };
+            return c; }(),
+      Unary("LeakyRelu", "default_alpha", Given({4}, {-2, -0.5, 0, 3})),
       Unary("Neg", "int32", Ints({7}, -100, 100)),
       Unary("LogicalNot", "bools", Given({4}, {0, 1, 1, 0}, LOOM_DTYPE_BOOL)),
 
@@ -114,6 +150,15 @@ std::vector<Case> ElementwiseCases() {
       Binary("Pow", "values", Uniform({200}, 0.1, 4), Uniform({200}, -3, 3), pow_tol),
       Binary("FloorDiv", "float", Uniform({40}, -10, 10), Given({40}, std::vector<double>(40, 3))),
       Binary("FloorMod", "float", Uniform({40}, -10, 10), Given({40}, std::vector<double>(40, -3))),
+      // Integer division: a zero divisor is an error, but only where the
+      // result has elements (TensorFlow's Sum gradient of a scalar computes
+      // (axes + 0) % 0 over zero axes).
+      Binary("FloorMod", "int32_by_zero", Ints({3}, -5, 5), Given({3}, {2, 0, -3}, LOOM_DTYPE_INT32)),
+      Binary("FloorMod", "int32_empty_by_zero", Given({0}, {}, LOOM_DTYPE_INT32),
+             Scalar(0, LOOM_DTYPE_INT32)),
+      Binary("FloorDiv", "int64_empty_by_zero", Given({0, 2}, {}, LOOM_DTYPE_INT64),
+             Given({2}, {0, 0}, LOOM_DTYPE_INT64)),
+      Binary("Div", "int32_empty_by_zero", Scalar(0, LOOM_DTYPE_INT32), Given({0}, {}, LOOM_DTYPE_INT32)),
       Binary("AddV2", "int32", Ints({12}, -50, 50), Ints({12}, -50, 50)),
       Binary("Mul", "int64_broadcast", Ints({3, 4}, -9, 9, LOOM_DTYPE_INT64),
              Ints({4}, -9, 9, LOOM_DTYPE_INT64)),
@@ -150,6 +195,18 @@ std::vector<Case> ElementwiseCases() {
              Rounded(4, "-dy*y*y: two roundings in either order")),
       Binary("SoftplusGrad", "values", Uniform({100}), Uniform({100}, -10, 10), sigmoid),
       Binary("ReluGrad", "shape_mismatch", Uniform({4}), Uniform({5})),
+      Binary("Relu6Grad", "values", Uniform({100}), Uniform({100}, -3, 9)),
+      Binary("EluGrad", "values", Uniform({100}), Uniform({100}, -1, 3),
+             Rounded(3, "g * (y + 1): two roundings")),
+      Binary("SeluGrad", "values", Uniform({100}), Uniform({100}, -1.75, 3),
+             Summed(2 * 0x1p-24, 3 * 0x1p-24, "g * (y + 1.758): two roundings; y + 1.758 "
+                                               "cancels near y = -1.758, by an ulp of 1.758")),
+      Binary("SoftsignGrad", "values", Uniform({100}), Uniform({100}, -20, 20),
+             Rounded(6, "g / (|f| + 1)^2: an add, a square, a division (2.5 ulp OpenCL)")),
+      [&] { Case c = Binary("LeakyReluGrad", "alpha_0.3", Uniform({100}), Uniform({100}));
+            c.attrs = [](loom_op_builder* b) { loom_op_builder_set_attr_float(b, "alpha", 0.3f); };
+            return c; }(),
+      Binary("EluGrad", "shape_mismatch", Uniform({4}), Uniform({5})),
 
       // ---- Cast
       [&] { Case c = Unary("Cast", "float_to_int32_truncates", Given({6}, {-2.7, -0.5, 0, 0.5, 2.7, 1e6}));
@@ -187,7 +244,8 @@ std::vector<Case> ElementwiseCases() {
   }
   // Error cases: both devices fail with the same code.
   for (Case& c : v) {
-    if (c.name == "incompatible" || c.name == "shape_mismatch" || c.name == "wrong_bias_size") {
+    if (c.name == "incompatible" || c.name == "shape_mismatch" || c.name == "wrong_bias_size" ||
+        c.name == "int32_by_zero") {
       c.error = "INVALID_ARGUMENT";
     }
   }

@@ -34,7 +34,9 @@ from .math_ops import (abs, accumulate_n, add, add_n, arg_max, arg_min, argmax, 
                        reduce_all, reduce_any, reduce_logsumexp, reduce_max, reduce_mean,
                        reduce_min, reduce_prod, reduce_sum, round, rsqrt, scalar_mul, sigmoid,  # noqa: A004
                        sign, sin, sqrt, square, squared_difference, subtract, tanh, truediv,
-                       clip_by_value, clip_by_norm, clip_by_global_norm, global_norm, norm)
+                       clip_by_value, clip_by_norm, clip_by_global_norm, global_norm, norm,
+                       tan, asin, acos, atan, atan2, sinh, cosh, erf, expm1, is_nan, is_inf,
+                       is_finite)
 from .random_ops import random_normal, random_uniform, truncated_normal
 from .variables import (AUTO_REUSE, Variable, VariableScope, all_variables, assign, assign_add,
                         assign_sub, constant_initializer, get_variable, get_variable_scope,
@@ -90,7 +92,9 @@ math = _types.SimpleNamespace(
     reduce_max=reduce_max, reduce_mean=reduce_mean, reduce_min=reduce_min,
     reduce_prod=reduce_prod, reduce_sum=reduce_sum, round=round, rsqrt=rsqrt, sigmoid=sigmoid,
     sign=sign, sin=sin, sqrt=sqrt, square=square, squared_difference=squared_difference,
-    subtract=subtract, tanh=tanh, truediv=truediv, softplus=nn.softplus)
+    subtract=subtract, tanh=tanh, truediv=truediv, softplus=nn.softplus, tan=tan, asin=asin,
+    acos=acos, atan=atan, atan2=atan2, sinh=sinh, cosh=cosh, erf=erf, expm1=expm1, is_nan=is_nan,
+    is_inf=is_inf, is_finite=is_finite)
 
 compat = _types.SimpleNamespace()
 compat.v1 = __import__(__name__)

@@ -4,7 +4,17 @@ Installed (pip): the extension's rpath $ORIGIN/lib finds the bundled
 loom/lib/libloom.so, and libloom finds its plugins in loom/lib/loom/plugins.
 In the tree: LOOM_LIBRARY_DIR=<build>/lib preloads that libloom.so first
 (so its plugins, found relative to it, are that build's), which the dynamic
-linker then reuses for the extension.
+linker then reuses for the extension (it matches the extension's DT_NEEDED
+by soname, whatever the scope it was loaded into).
+
+The preload is RTLD_LOCAL, like every Python extension: RTLD_GLOBAL would put
+libloom's dependencies -- Debian's libprotobuf.so among them -- into the
+process's global scope, where every library loaded later binds to them first.
+TensorFlow's libtensorflow_framework.so.2 carries its own protobuf with
+default visibility, so `import loom; import tensorflow` then ran TensorFlow's
+static initialisers against Debian's protobuf and crashed (SIGSEGV in
+google::protobuf::Arena, from tensorflow::KernelDefBuilder). libloom itself
+exports only loom_* symbols, and nothing looks them up globally.
 """
 import ctypes
 import glob
@@ -18,7 +28,7 @@ def _preload():
     candidates = [os.path.join(d, "libloom.so")] + sorted(glob.glob(os.path.join(d, "libloom.so.*")))
     for path in candidates:
         if os.path.exists(path):
-            return ctypes.CDLL(path, mode=getattr(os, "RTLD_GLOBAL", 0x100) | getattr(os, "RTLD_NOW", 2))
+            return ctypes.CDLL(path, mode=getattr(os, "RTLD_LOCAL", 0) | getattr(os, "RTLD_NOW", 2))
     raise ImportError("LOOM_LIBRARY_DIR=%s holds no libloom.so" % d)
 
 

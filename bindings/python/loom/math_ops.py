@@ -91,6 +91,10 @@ ceil = _unary("Ceil")
 round = _unary("Round")  # noqa: A001
 sin = _unary("Sin")
 cos = _unary("Cos")
+tan, asin, acos, atan, sinh, cosh, erf, expm1 = (
+    _unary(t) for t in ("Tan", "Asin", "Acos", "Atan", "Sinh", "Cosh", "Erf", "Expm1"))
+is_nan, is_inf, is_finite = (_unary(t) for t in ("IsNan", "IsInf", "IsFinite"))
+atan2 = _binary("Atan2", "Atan2")  # atan2(y, x), as TensorFlow
 sigmoid = _unary("Sigmoid")
 tanh = _unary("Tanh")
 

@@ -3,28 +3,32 @@ from . import array_ops
 from . import dtypes as _dtypes
 from . import math_ops
 from . import random_ops
-from .framework import Tensor, attr_string, attr_type, convert_to_tensor, make_op, make_op1, name_scope
+from .framework import Tensor, attr_float, attr_string, attr_type, convert_to_tensor, make_op, make_op1, name_scope
 
 
-def relu(features, name=None):
-    x = convert_to_tensor(features)
-    return make_op1("Relu", [x], [attr_type("T", x.dtype)], name=name or "Relu")
+def _activation(op_type, doc):
+    def fn(features, name=None):
+        x = convert_to_tensor(features)
+        return make_op1(op_type, [x], [attr_type("T", x.dtype)], name=name or op_type)
+    fn.__name__ = op_type.lower()
+    fn.__doc__ = doc
+    return fn
 
 
-def relu6(features, name=None):
-    with name_scope(name, "Relu6", [features]):
-        return math_ops.minimum(relu(features), 6.0)
+relu = _activation("Relu", "max(features, 0).")
+relu6 = _activation("Relu6", "min(max(features, 0), 6).")
+elu = _activation("Elu", "features < 0 ? exp(features) - 1 : features.")
+selu = _activation("Selu", "scale * (features < 0 ? alpha * (exp(features) - 1) : features), "
+                           "scale = 1.0507..., alpha = 1.6732... (Klambauer et al., 2017).")
+softplus = _activation("Softplus", "log(exp(features) + 1).")
+softsign = _activation("Softsign", "features / (abs(features) + 1).")
 
 
 def leaky_relu(features, alpha=0.2, name=None):
-    with name_scope(name, "LeakyRelu", [features]):
-        x = convert_to_tensor(features)
-        return math_ops.maximum(x * alpha, x)
-
-
-def softplus(features, name=None):
+    """features > 0 ? features : alpha * features."""
     x = convert_to_tensor(features)
-    return make_op1("Softplus", [x], [attr_type("T", x.dtype)], name=name or "Softplus")
+    return make_op1("LeakyRelu", [x], [attr_type("T", x.dtype), attr_float("alpha", alpha)],
+                    name=name or "LeakyRelu")
 
 
 sigmoid = math_ops.sigmoid

@@ -79,6 +79,20 @@ CASES = {
     "tanh": (tf.tanh, X),
     "relu": (tf.nn.relu, X),
     "softplus": (tf.nn.softplus, X),
+    "tan": (tf.tan, X * 0.5),
+    "asin": (tf.asin, X * 0.3),
+    "acos": (tf.acos, X * 0.3),
+    "atan": (tf.atan, X),
+    "sinh": (tf.sinh, X),
+    "cosh": (tf.cosh, X),
+    "erf": (tf.math.erf, X),
+    "expm1": (tf.math.expm1, X),
+    "atan2": (tf.atan2, X, POS),
+    "relu6": (tf.nn.relu6, X * 4),
+    "elu": (tf.nn.elu, X),
+    "selu": (tf.nn.selu, X),
+    "softsign": (tf.nn.softsign, X),
+    "leaky_relu": (lambda a: tf.nn.leaky_relu(a, alpha=0.3), X),
     "softmax": (lambda a: tf.nn.softmax(a) * np.arange(4.0), X),
     "log_softmax": (lambda a: tf.nn.log_softmax(a) * np.arange(4.0), X),
     "matmul": (lambda a, b: tf.matmul(a, b, transpose_b=True), X, Y),
@@ -258,3 +272,31 @@ def test_gradient_override_map_names_a_missing_gradient():
             y = tf.square(x)
         with pytest.raises(tf.errors.NotFoundError, match="LoomTestNoSuchGradient"):
             tf.gradients(y, [x])
+
+
+def test_scalar_placeholder_without_shape_trains_one_sample_at_a_time():
+    # A TensorFlow-1.x linear regression fed one scalar sample per step: the
+    # placeholders have no shape, so Sum's gradient computes
+    # (axes + rank) % rank with rank 0 over zero axes, which must divide by
+    # nothing (it failed with "Integer division by zero" in Sum_grad/FloorMod).
+    xs = np.array([1.0, 2.0, 3.0, 4.0, 5.0], np.float32)
+    ys = np.array([2.1, 3.9, 6.2, 7.8, 10.1], np.float32)
+    x = tf.placeholder("float")
+    y = tf.placeholder("float")
+    W = tf.Variable(0.5)
+    b = tf.Variable(0.1)
+    loss = tf.reduce_sum(tf.pow(x * W + b - y, 2))
+    train = tf.train.GradientDescentOptimizer(0.01).minimize(loss)
+    # The same SGD by hand: d/dW (xW + b - y)^2 = 2(xW + b - y)x, d/db = 2(xW + b - y).
+    w_ref, b_ref = np.float64(0.5), np.float64(0.1)
+    with tf.Session() as s:
+        s.run(tf.global_variables_initializer())
+        for _ in range(20):
+            for xv, yv in zip(xs, ys):
+                s.run(train, {x: xv, y: yv})
+                r = xv * w_ref + b_ref - yv
+                w_ref, b_ref = w_ref - 0.01 * 2 * r * xv, b_ref - 0.01 * 2 * r
+        got_w, got_b = s.run([W, b])
+    # float32 SGD over 100 steps against float64: a few float32 ulps of drift.
+    np.testing.assert_allclose([got_w, got_b], [w_ref, b_ref], rtol=1e-4, atol=1e-5)
+    assert abs(got_w - 2.0) < 0.2  # and it learned the slope of the data

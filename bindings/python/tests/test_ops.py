@@ -57,7 +57,29 @@ UNARY = [
     (tf.cos, np.cos, A), (tf.sigmoid, lambda x: 1 / (1 + np.exp(-x)), A), (tf.tanh, np.tanh, A),
     (tf.nn.relu, lambda x: np.maximum(x, 0), A), (tf.nn.sigmoid, lambda x: 1 / (1 + np.exp(-x)), A),
     (tf.nn.tanh, np.tanh, A), (tf.nn.softplus, lambda x: np.log1p(np.exp(x)), A),
+    (tf.tan, np.tan, A), (tf.math.asin, np.arcsin, np.clip(A, -0.95, 0.95)),
+    (tf.math.acos, np.arccos, np.clip(A, -0.95, 0.95)), (tf.atan, np.arctan, A * 3),
+    (tf.sinh, np.sinh, A * 3), (tf.math.cosh, np.cosh, A * 3), (tf.math.expm1, np.expm1, A),
+    (tf.math.erf, lambda x: np.vectorize(__import__("math").erf)(x), A * 2),
+    (tf.nn.relu6, lambda x: np.clip(x, 0, 6), A * 8),
+    (tf.nn.elu, lambda x: np.where(x < 0, np.expm1(x), x), A * 3),
+    (tf.nn.selu, lambda x: 1.0507009873554805 * np.where(x < 0, 1.6732632423543772 * np.expm1(x), x),
+     A * 3),
+    (tf.nn.softsign, lambda x: x / (1 + np.abs(x)), A * 3),
+    (tf.nn.leaky_relu, lambda x: np.where(x > 0, x, 0.2 * x), A * 3),
 ]
+
+
+def test_is_nan_is_inf_is_finite():
+    x = np.array([0.0, np.nan, np.inf, -np.inf, -2.5], np.float32)
+    np.testing.assert_array_equal(run(tf.math.is_nan(x)), np.isnan(x))
+    np.testing.assert_array_equal(run(tf.is_inf(x)), np.isinf(x))
+    np.testing.assert_array_equal(run(tf.math.is_finite(x)), np.isfinite(x))
+
+
+def test_leaky_relu_takes_alpha():
+    np.testing.assert_allclose(run(tf.nn.leaky_relu(A, alpha=0.05)), np.where(A > 0, A, 0.05 * A),
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize("fn,ref,x", UNARY, ids=[u[0].__name__ for u in UNARY])
