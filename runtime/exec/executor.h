@@ -127,6 +127,15 @@ class Executor : public Runnable {
 
   explicit Executor(ExecutorParams p) : params_(std::move(p)) {}
   Status Prepare();
+  // Prepare's phases (executor.cc).
+  struct StepIndex;
+  void LayOutSlots();
+  Status ConnectEdges(const StepIndex& ix);
+  void OrderOutEdges();
+  Status ConnectFetches(const StepIndex& ix);
+  Status CheckAcyclic();
+  Status PrepareNode(ExecNode* en);
+  void PlaceMemory();
   Status Start(RunState* rs, const Tensor* feed_values, Tensor* fetch_values, uint64_t step_id) const;
   Status Finish(RunState* rs, Tensor* fetch_values) const;
   Status RunPartitions(const Tensor* feed_values, Tensor* fetch_values) const;
