@@ -84,6 +84,19 @@ Executor::Intrinsic IntrinsicOf(const std::string& t) {
 
 }  // namespace
 
+namespace {
+// A _Send or _Recv node's rendezvous key, from its attrs.
+std::string RendezvousKeyOf(const Node& n) {
+  std::string tensor_name, send_device, recv_device;
+  int64_t incarnation = 0;
+  (void)n.attrs().GetString("tensor_name", &tensor_name);
+  (void)n.attrs().GetString("send_device", &send_device);
+  (void)n.attrs().GetString("recv_device", &recv_device);
+  (void)n.attrs().GetInt("send_device_incarnation", &incarnation);
+  return Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
+}
+}  // namespace
+
 // Node positions and fed outputs, looked up while Prepare wires the step.
 struct Executor::StepIndex {
   explicit StepIndex(const ExecutorParams& P) {
@@ -251,6 +264,8 @@ Status Executor::PrepareNode(ExecNode* node) {
     (void)en.node->attrs().GetType("dtype", &dt);
     (void)en.node->attrs().GetShape("shape", &shape);
     en.variable = P.resources->LookupOrCreate(shared.empty() ? en.node->name() : shared, dt, shape);
+  } else if (en.intrinsic == kSend || en.intrinsic == kRecv) {
+    en.rendezvous_key = RendezvousKeyOf(*en.node);
   } else if (en.intrinsic == kResourceOp) {
     std::unique_ptr<ResourceOp> op;
     RETURN_IF_ERROR(ResourceOp::Create(en.node, P.resources, &op).WithPrefix(en.error_prefix));
@@ -586,14 +601,7 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
   ctx.output_on_host = en.output_on_host.data();
   if (s.ok()) {
     if (en.intrinsic == kRecv) {
-      std::string tensor_name, send_device, recv_device;
-      int64_t incarnation = 0;
-      (void)en.node->attrs().GetString("tensor_name", &tensor_name);
-      (void)en.node->attrs().GetString("send_device", &send_device);
-      (void)en.node->attrs().GetString("recv_device", &recv_device);
-      (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
-      std::string k = Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
-      rs->rendezvous->RecvAsync(k, [this, rs, n](const Status& st, const Tensor& t) {
+      rs->rendezvous->RecvAsync(en.rendezvous_key, [this, rs, n](const Status& st, const Tensor& t) {
         const ExecNode& e = nodes_[n];
         Status status = st;
         if (status.ok()) {
@@ -816,14 +824,7 @@ Status Executor::RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_cont
       return Status::OK();
     }
     case kSend: {
-      std::string tensor_name, send_device, recv_device;
-      int64_t incarnation = 0;
-      (void)en.node->attrs().GetString("tensor_name", &tensor_name);
-      (void)en.node->attrs().GetString("send_device", &send_device);
-      (void)en.node->attrs().GetString("recv_device", &recv_device);
-      (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
-      const std::string key =
-          Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
+      const std::string& key = en.rendezvous_key;
       if (Variable* v = in_refs[0]) {
         // A variable's value is sent as it is now, not as later in-place
         // updates leave it by the time the receiver reads.

@@ -122,6 +122,8 @@ class Executor : public Runnable {
     Variable* variable = nullptr;     // kVariable
     std::shared_ptr<ResourceOp> resource_op;  // kResourceOp
     int recv_slot = -1;               // kRecv: the consumer slot whose memory it delivers to
+    // kSend, kRecv: built once here rather than from the attrs on every step.
+    std::string rendezvous_key;
     std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
   };
 
