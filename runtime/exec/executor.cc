@@ -30,8 +30,6 @@ namespace {
 
 std::atomic<uint64_t> g_step_ids{1};
 
-Executor::Intrinsic IntrinsicOf(const std::string& t);
-
 }  // namespace
 
 Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values) {
@@ -65,24 +63,6 @@ Status Executor::Create(ExecutorParams params, std::unique_ptr<Executor>* out) {
   return Status::OK();
 }
 
-namespace {
-Executor::Intrinsic IntrinsicOf(const std::string& t) {
-  if (t == "Const") return Executor::kConst;
-  if (t == "Placeholder") return Executor::kPlaceholder;
-  if (t == "PlaceholderWithDefault") return Executor::kPlaceholderWithDefault;
-  if (t == "Identity" || t == "StopGradient" || t == "PreventGradient") return Executor::kIdentity;
-  if (t == "NoOp") return Executor::kNoOp;
-  if (t == "VariableV2") return Executor::kVariable;
-  if (t == "Assign") return Executor::kAssign;
-  if (t == "IsVariableInitialized") return Executor::kIsVariableInitialized;
-  if (t == "CountUpTo") return Executor::kCountUpTo;
-  if (t == "_Send") return Executor::kSend;
-  if (t == "_Recv") return Executor::kRecv;
-  if (IsResourceOp(t)) return Executor::kResourceOp;
-  return Executor::kNotIntrinsic;
-}
-
-}  // namespace
 
 namespace {
 // A _Send or _Recv node's rendezvous key, from its attrs.

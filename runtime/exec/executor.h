@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/exec/intrinsic.h"
 #include "runtime/exec/rendezvous.h"
 #include "runtime/exec/resource_op.h"
 #include "runtime/exec/thread_pool.h"
@@ -77,12 +78,6 @@ class Runnable {
 
 class Executor : public Runnable {
  public:
-  enum Intrinsic {
-    kNotIntrinsic, kConst, kPlaceholder, kPlaceholderWithDefault, kIdentity, kNoOp, kVariable,
-    kAssign, kIsVariableInitialized, kSend, kRecv, kCountUpTo,
-    kResourceOp  // queues and accumulators (runtime/exec/resource_op.h)
-  };
-
   static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
   static Status CreatePartitioned(PartitionedParams params, std::unique_ptr<Executor>* out);
   ~Executor() override;
