@@ -71,7 +71,7 @@ class PartialShape {
   std::vector<int64_t> dims_;
 };
 
-struct Device;  // runtime/plugin/device.h
+struct Device;  // runtime/plugin/registry.h
 
 // Reference-counted storage. Freed through `release` when the last Tensor
 // sharing it goes away.

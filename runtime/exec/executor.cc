@@ -30,8 +30,6 @@ namespace {
 
 std::atomic<uint64_t> g_step_ids{1};
 
-Executor::Intrinsic IntrinsicOf(const std::string& t);
-
 }  // namespace
 
 Status ValidateFeeds(const std::vector<Output>& feeds, const Tensor* values) {
@@ -65,39 +63,62 @@ Status Executor::Create(ExecutorParams params, std::unique_ptr<Executor>* out) {
   return Status::OK();
 }
 
-namespace {
-Executor::Intrinsic IntrinsicOf(const std::string& t) {
-  if (t == "Const") return Executor::kConst;
-  if (t == "Placeholder") return Executor::kPlaceholder;
-  if (t == "PlaceholderWithDefault") return Executor::kPlaceholderWithDefault;
-  if (t == "Identity" || t == "StopGradient" || t == "PreventGradient") return Executor::kIdentity;
-  if (t == "NoOp") return Executor::kNoOp;
-  if (t == "VariableV2") return Executor::kVariable;
-  if (t == "Assign") return Executor::kAssign;
-  if (t == "IsVariableInitialized") return Executor::kIsVariableInitialized;
-  if (t == "CountUpTo") return Executor::kCountUpTo;
-  if (t == "_Send") return Executor::kSend;
-  if (t == "_Recv") return Executor::kRecv;
-  if (IsResourceOp(t)) return Executor::kResourceOp;
-  return Executor::kNotIntrinsic;
-}
 
+namespace {
+// A _Send or _Recv node's rendezvous key, from its attrs.
+std::string RendezvousKeyOf(const Node& n) {
+  std::string tensor_name, send_device, recv_device;
+  int64_t incarnation = 0;
+  (void)n.attrs().GetString("tensor_name", &tensor_name);
+  (void)n.attrs().GetString("send_device", &send_device);
+  (void)n.attrs().GetString("recv_device", &recv_device);
+  (void)n.attrs().GetInt("send_device_incarnation", &incarnation);
+  return Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
+}
 }  // namespace
 
-Status Executor::Prepare() {
-  const auto& P = params_;
-  int max_id = 0;
-  for (Node* n : P.nodes) max_id = std::max(max_id, n->id() + 1);
-  std::vector<int> index(max_id, -1);
-  for (size_t i = 0; i < P.nodes.size(); ++i) index[P.nodes[i]->id()] = static_cast<int>(i);
-  auto in_set = [&](const Node* n) { return n->id() < max_id && index[n->id()] >= 0; };
+// Node positions and fed outputs, looked up while Prepare wires the step.
+struct Executor::StepIndex {
+  explicit StepIndex(const ExecutorParams& P) {
+    int max_id = 0;
+    for (Node* n : P.nodes) max_id = std::max(max_id, n->id() + 1);
+    position.assign(max_id, -1);
+    for (size_t i = 0; i < P.nodes.size(); ++i) position[P.nodes[i]->id()] = static_cast<int>(i);
+    for (size_t f = 0; f < P.feeds.size(); ++f) feed_of[Key(P.feeds[f])] = static_cast<int>(f);
+  }
+  // The node's position in P.nodes, or -1 when it is not part of the step.
+  int Find(const Node* n) const {
+    return n->id() < static_cast<int>(position.size()) ? position[n->id()] : -1;
+  }
+  // The feed that supplies output o, or -1.
+  int FeedOf(const Output& o) const {
+    auto f = feed_of.find(Key(o));
+    return f == feed_of.end() ? -1 : f->second;
+  }
+  static int64_t Key(const Output& o) { return (static_cast<int64_t>(o.node->id()) << 16) | o.index; }
 
+  std::vector<int> position;                 // node id -> position in P.nodes
   std::unordered_map<int64_t, int> feed_of;  // (node id << 16 | output) -> feed index
-  auto key = [](const Output& o) { return (static_cast<int64_t>(o.node->id()) << 16) | o.index; };
-  for (size_t f = 0; f < P.feeds.size(); ++f) feed_of[key(P.feeds[f])] = static_cast<int>(f);
+};
+
+// Prepare's phases, in order; each relies on what the earlier ones set up.
+Status Executor::Prepare() {
+  const StepIndex ix(params_);
+  LayOutSlots();
+  RETURN_IF_ERROR(ConnectEdges(ix));
+  OrderOutEdges();
+  RETURN_IF_ERROR(ConnectFetches(ix));
+  RETURN_IF_ERROR(CheckAcyclic());
+  for (ExecNode& en : nodes_) RETURN_IF_ERROR(PrepareNode(&en));
+  PlaceMemory();
+  return Status::OK();
+}
+
+// Input slots, output positions and error prefix of every node.
+void Executor::LayOutSlots() {
+  const auto& P = params_;
   feed_slots_.assign(P.feeds.size(), {});
   feed_fetches_.assign(P.feeds.size(), {});
-
   nodes_.resize(P.nodes.size());
   for (size_t i = 0; i < P.nodes.size(); ++i) {
     ExecNode& en = nodes_[i];
@@ -112,30 +133,39 @@ Status Executor::Prepare() {
     en.fetch_index.resize(en.num_outputs);
     en.error_prefix = StrCat(en.node->type(), " op '", en.node->name(), "' on ", en.device->name, ": ");
   }
+}
 
+// Data and control edges; fed inputs become feed slots instead.
+Status Executor::ConnectEdges(const StepIndex& ix) {
   for (size_t d = 0; d < nodes_.size(); ++d) {
     ExecNode& dst = nodes_[d];
     for (int i = 0; i < dst.num_inputs; ++i) {
       const Output& src = dst.node->input(i);
-      auto f = feed_of.find(key(src));
-      if (f != feed_of.end()) {
-        feed_slots_[f->second].push_back(dst.input_start + i);
+      const int feed = ix.FeedOf(src);
+      if (feed >= 0) {
+        feed_slots_[feed].push_back(dst.input_start + i);
         continue;
       }
-      if (!in_set(src.node))
+      const int from = ix.Find(src.node);
+      if (from < 0)
         return Internal("executor: input ", i, " of ", dst.node->DebugString(), " comes from ",
                         src.node->DebugString(), ", which is not part of the step");
-      ExecNode& s = nodes_[index[src.node->id()]];
+      ExecNode& s = nodes_[from];
       s.out_edges.push_back({src.index, static_cast<int>(d), dst.input_start + i, false});
       dst.initial_pending++;
     }
     for (Node* c : dst.node->control_inputs()) {
-      if (!in_set(c)) continue;  // a control input of a fed-only path: nothing to wait for
-      nodes_[index[c->id()]].out_edges.push_back({0, static_cast<int>(d), -1, false});
+      const int from = ix.Find(c);
+      if (from < 0) continue;  // a control input of a fed-only path: nothing to wait for
+      nodes_[from].out_edges.push_back({0, static_cast<int>(d), -1, false});
       dst.initial_pending++;
     }
   }
-  // Data edges before control edges; mark each output's last reader.
+  return Status::OK();
+}
+
+// Data edges before control edges; mark each output's last reader.
+void Executor::OrderOutEdges() {
   for (ExecNode& en : nodes_) {
     std::stable_partition(en.out_edges.begin(), en.out_edges.end(),
                           [](const OutEdge& e) { return e.dst_slot >= 0; });
@@ -146,84 +176,99 @@ Status Executor::Prepare() {
       it->last_use = true;
     }
   }
+}
+
+// Each fetch is answered by a feed or by a node's output.
+Status Executor::ConnectFetches(const StepIndex& ix) {
+  const auto& P = params_;
   fetch_is_ref_.assign(P.fetches.size(), false);
   for (size_t f = 0; f < P.fetches.size(); ++f) {
     const Output& o = P.fetches[f];
-    auto fed = feed_of.find(key(o));
-    if (fed != feed_of.end()) {
-      feed_fetches_[fed->second].push_back(static_cast<int>(f));
+    const int fed = ix.FeedOf(o);
+    if (fed >= 0) {
+      feed_fetches_[fed].push_back(static_cast<int>(f));
       continue;
     }
-    if (!in_set(o.node)) return Internal("executor: fetched ", o.node->DebugString(), " is not part of the step");
-    nodes_[index[o.node->id()]].fetch_index[o.index].push_back(static_cast<int>(f));
+    const int at = ix.Find(o.node);
+    if (at < 0) return Internal("executor: fetched ", o.node->DebugString(), " is not part of the step");
+    nodes_[at].fetch_index[o.index].push_back(static_cast<int>(f));
     fetch_is_ref_[f] = o.node->output_is_ref(o.index);
   }
+  return Status::OK();
+}
 
-  // Cycle check (Kahn).
-  {
-    std::vector<int> pending(nodes_.size());
-    std::vector<int> queue;
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      pending[i] = nodes_[i].initial_pending;
-      if (pending[i] == 0) queue.push_back(static_cast<int>(i));
-    }
-    roots_ = queue;
-    size_t visited = 0;
-    while (!queue.empty()) {
-      int n = queue.back();
-      queue.pop_back();
-      ++visited;
-      for (const OutEdge& e : nodes_[n].out_edges)
-        if (--pending[e.dst_node] == 0) queue.push_back(e.dst_node);
-    }
-    if (visited != nodes_.size()) {
-      std::string names;
-      int listed = 0;
-      for (size_t i = 0; i < nodes_.size() && listed < 5; ++i)
-        if (pending[i] > 0) {
-          names += StrCat(listed++ ? ", " : "", "'", nodes_[i].node->name(), "'");
-        }
-      return InvalidArgument("the graph has a cycle; ops on it include ", names);
-    }
+// Cycle check (Kahn); the nodes that wait on nothing become the roots.
+Status Executor::CheckAcyclic() {
+  std::vector<int> pending(nodes_.size());
+  std::vector<int> queue;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    pending[i] = nodes_[i].initial_pending;
+    if (pending[i] == 0) queue.push_back(static_cast<int>(i));
   }
-
-  // Kernels and intrinsic state.
-  for (ExecNode& en : nodes_) {
-    en.intrinsic = IntrinsicOf(en.node->type());
-    if (en.intrinsic == kConst) {
-      const Tensor* v = nullptr;
-      RETURN_IF_ERROR(en.node->attrs().GetTensor("value", &v).WithPrefix(en.error_prefix));
-      en.const_value = *v;
-    } else if (en.intrinsic == kVariable) {
-      if (!P.resources) return Internal("executor: no resource manager for variables");
-      std::string shared;
-      (void)en.node->attrs().GetString("shared_name", &shared);
-      DataType dt = LOOM_DTYPE_FLOAT;
-      PartialShape shape;
-      (void)en.node->attrs().GetType("dtype", &dt);
-      (void)en.node->attrs().GetShape("shape", &shape);
-      en.variable = P.resources->LookupOrCreate(shared.empty() ? en.node->name() : shared, dt, shape);
-    } else if (en.intrinsic == kResourceOp) {
-      std::unique_ptr<ResourceOp> op;
-      RETURN_IF_ERROR(ResourceOp::Create(en.node, P.resources, &op).WithPrefix(en.error_prefix));
-      en.resource_op = std::move(op);
-    } else if (en.intrinsic == kNotIntrinsic) {
-      en.kernel = Registry::Get()->FindKernel(en.node->type(), en.device->type, en.node->attrs());
-      if (!en.kernel)
-        return NotFound(en.error_prefix, "no kernel registered for ", en.node->type(), " on ",
-                        en.device->type, " with ", en.node->TypeAttrsString());
-      en.kernel_state = en.kernel->user_data;
-      if (en.kernel->create) {
-        loom_kernel_construction cc{en.node, en.device};
-        void* state = nullptr;
-        RETURN_IF_ERROR(TakeStatus(en.kernel->create(en.kernel->user_data, &cc, &state))
-                            .WithPrefix(en.error_prefix));
-        en.kernel_state = state;
+  roots_ = queue;
+  size_t visited = 0;
+  while (!queue.empty()) {
+    int n = queue.back();
+    queue.pop_back();
+    ++visited;
+    for (const OutEdge& e : nodes_[n].out_edges)
+      if (--pending[e.dst_node] == 0) queue.push_back(e.dst_node);
+  }
+  if (visited != nodes_.size()) {
+    std::string names;
+    int listed = 0;
+    for (size_t i = 0; i < nodes_.size() && listed < 5; ++i)
+      if (pending[i] > 0) {
+        names += StrCat(listed++ ? ", " : "", "'", nodes_[i].node->name(), "'");
       }
+    return InvalidArgument("the graph has a cycle; ops on it include ", names);
+  }
+  return Status::OK();
+}
+
+// Kernels and intrinsic state.
+Status Executor::PrepareNode(ExecNode* node) {
+  const auto& P = params_;
+  ExecNode& en = *node;
+  en.intrinsic = IntrinsicOf(en.node->type());
+  if (en.intrinsic == kConst) {
+    const Tensor* v = nullptr;
+    RETURN_IF_ERROR(en.node->attrs().GetTensor("value", &v).WithPrefix(en.error_prefix));
+    en.const_value = *v;
+  } else if (en.intrinsic == kVariable) {
+    if (!P.resources) return Internal("executor: no resource manager for variables");
+    std::string shared;
+    (void)en.node->attrs().GetString("shared_name", &shared);
+    DataType dt = LOOM_DTYPE_FLOAT;
+    PartialShape shape;
+    (void)en.node->attrs().GetType("dtype", &dt);
+    (void)en.node->attrs().GetShape("shape", &shape);
+    en.variable = P.resources->LookupOrCreate(shared.empty() ? en.node->name() : shared, dt, shape);
+  } else if (en.intrinsic == kSend || en.intrinsic == kRecv) {
+    en.rendezvous_key = RendezvousKeyOf(*en.node);
+  } else if (en.intrinsic == kResourceOp) {
+    std::unique_ptr<ResourceOp> op;
+    RETURN_IF_ERROR(ResourceOp::Create(en.node, P.resources, &op).WithPrefix(en.error_prefix));
+    en.resource_op = std::move(op);
+  } else if (en.intrinsic == kNotIntrinsic) {
+    en.kernel = Registry::Get()->FindKernel(en.node->type(), en.device->type, en.node->attrs());
+    if (!en.kernel)
+      return NotFound(en.error_prefix, "no kernel registered for ", en.node->type(), " on ",
+                      en.device->type, " with ", en.node->TypeAttrsString());
+    en.kernel_state = en.kernel->user_data;
+    if (en.kernel->create) {
+      loom_kernel_construction cc{en.node, en.device};
+      void* state = nullptr;
+      RETURN_IF_ERROR(TakeStatus(en.kernel->create(en.kernel->user_data, &cc, &state))
+                          .WithPrefix(en.error_prefix));
+      en.kernel_state = state;
     }
   }
+  return Status::OK();
+}
 
-  // Memory placement of inputs and outputs.
+// Memory placement of inputs and outputs.
+void Executor::PlaceMemory() {
   slot_device_.assign(num_slots_, nullptr);
   slot_needs_host_.assign(num_slots_, 0);
   for (ExecNode& en : nodes_) {
@@ -244,7 +289,6 @@ Status Executor::Prepare() {
         break;
       }
   }
-  return Status::OK();
 }
 
 void InputOutputMemory(const Node* n, const Device* d, const KernelDef* kernel, std::vector<MemoryType>* inputs,
@@ -537,14 +581,7 @@ bool Executor::Process(RunState* rs, int n, std::vector<int>* ready) const {
   ctx.output_on_host = en.output_on_host.data();
   if (s.ok()) {
     if (en.intrinsic == kRecv) {
-      std::string tensor_name, send_device, recv_device;
-      int64_t incarnation = 0;
-      (void)en.node->attrs().GetString("tensor_name", &tensor_name);
-      (void)en.node->attrs().GetString("send_device", &send_device);
-      (void)en.node->attrs().GetString("recv_device", &recv_device);
-      (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
-      std::string k = Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
-      rs->rendezvous->RecvAsync(k, [this, rs, n](const Status& st, const Tensor& t) {
+      rs->rendezvous->RecvAsync(en.rendezvous_key, [this, rs, n](const Status& st, const Tensor& t) {
         const ExecNode& e = nodes_[n];
         Status status = st;
         if (status.ok()) {
@@ -767,14 +804,7 @@ Status Executor::RunIntrinsic(RunState* rs, const ExecNode& en, loom_kernel_cont
       return Status::OK();
     }
     case kSend: {
-      std::string tensor_name, send_device, recv_device;
-      int64_t incarnation = 0;
-      (void)en.node->attrs().GetString("tensor_name", &tensor_name);
-      (void)en.node->attrs().GetString("send_device", &send_device);
-      (void)en.node->attrs().GetString("recv_device", &recv_device);
-      (void)en.node->attrs().GetInt("send_device_incarnation", &incarnation);
-      const std::string key =
-          Rendezvous::CreateKey(send_device, static_cast<uint64_t>(incarnation), recv_device, tensor_name);
+      const std::string& key = en.rendezvous_key;
       if (Variable* v = in_refs[0]) {
         // A variable's value is sent as it is now, not as later in-place
         // updates leave it by the time the receiver reads.

@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "runtime/exec/intrinsic.h"
 #include "runtime/exec/rendezvous.h"
 #include "runtime/exec/resource_op.h"
 #include "runtime/exec/thread_pool.h"
@@ -77,12 +78,6 @@ class Runnable {
 
 class Executor : public Runnable {
  public:
-  enum Intrinsic {
-    kNotIntrinsic, kConst, kPlaceholder, kPlaceholderWithDefault, kIdentity, kNoOp, kVariable,
-    kAssign, kIsVariableInitialized, kSend, kRecv, kCountUpTo,
-    kResourceOp  // queues and accumulators (runtime/exec/resource_op.h)
-  };
-
   static Status Create(ExecutorParams params, std::unique_ptr<Executor>* out);
   static Status CreatePartitioned(PartitionedParams params, std::unique_ptr<Executor>* out);
   ~Executor() override;
@@ -122,11 +117,22 @@ class Executor : public Runnable {
     Variable* variable = nullptr;     // kVariable
     std::shared_ptr<ResourceOp> resource_op;  // kResourceOp
     int recv_slot = -1;               // kRecv: the consumer slot whose memory it delivers to
+    // kSend, kRecv: built once here rather than from the attrs on every step.
+    std::string rendezvous_key;
     std::string error_prefix;         // "MatMul op 'x' on /device:CPU:0: "
   };
 
   explicit Executor(ExecutorParams p) : params_(std::move(p)) {}
   Status Prepare();
+  // Prepare's phases (executor.cc).
+  struct StepIndex;
+  void LayOutSlots();
+  Status ConnectEdges(const StepIndex& ix);
+  void OrderOutEdges();
+  Status ConnectFetches(const StepIndex& ix);
+  Status CheckAcyclic();
+  Status PrepareNode(ExecNode* en);
+  void PlaceMemory();
   Status Start(RunState* rs, const Tensor* feed_values, Tensor* fetch_values, uint64_t step_id) const;
   Status Finish(RunState* rs, Tensor* fetch_values) const;
   Status RunPartitions(const Tensor* feed_values, Tensor* fetch_values) const;

@@ -109,25 +109,76 @@ std::string TypeListString(const std::vector<DataType>& ts) {
   return s;
 }
 
+// Attrs: defaults, kinds, allowed values, minimums, unknown names.
+Status CheckAttrs(const OpDef& def, const std::string& type, const std::string& who, AttrMap& attrs) {
+  for (const AttrDef& ad : def.attrs) {
+    const AttrValue* v = attrs.Find(ad.name);
+    if (!v) {
+      if (!ad.has_default)
+        return InvalidArgument(who, ": missing required attr '", ad.name, "' of type ", ad.type);
+      attrs.Set(ad.name, ad.default_value);
+      v = attrs.Find(ad.name);
+    }
+    AttrValue::Kind want = KindOfSpecType(ad.type);
+    bool empty_list_ok = v->kind() == AttrValue::kIntList && v->ilist().empty() &&
+                         want >= AttrValue::kIntList;
+    // An int literal for a float attr is accepted, as TensorFlow's Python does.
+    if (want == AttrValue::kFloat && v->kind() == AttrValue::kInt) {
+      attrs.Set(ad.name, AttrValue::Float(static_cast<float>(v->i())));
+      v = attrs.Find(ad.name);
+    }
+    if (v->kind() != want && !empty_list_ok)
+      return InvalidArgument(who, ": attr '", ad.name, "' must be ", ad.type, ", got ",
+                             AttrValue::KindName(v->kind()), " ", v->DebugString());
+    if (ad.has_allowed) {
+      std::vector<DataType> check;
+      if (v->kind() == AttrValue::kType) check.push_back(v->type());
+      if (v->kind() == AttrValue::kTypeList) check = v->tlist();
+      for (DataType t : check) {
+        bool ok = false;
+        for (DataType a : ad.allowed) ok = ok || a == t;
+        if (!ok)
+          return InvalidArgument(who, ": attr '", ad.name, "' is ", DataTypeName(t),
+                                 ", which is not one of the allowed types {",
+                                 TypeListString(ad.allowed), "}");
+      }
+    }
+    if (!ad.allowed_strings.empty() && v->kind() == AttrValue::kString) {
+      bool ok = false;
+      std::string allowed;
+      for (const auto& a : ad.allowed_strings) {
+        ok = ok || a == v->s();
+        allowed += StrCat(allowed.empty() ? "" : ", ", "'", a, "'");
+      }
+      if (!ok)
+        return InvalidArgument(who, ": attr '", ad.name, "' is '", v->s(), "', which is not one of {", allowed, "}");
+    }
+    if (ad.has_minimum) {
+      int64_t got = v->kind() == AttrValue::kInt ? v->i() : static_cast<int64_t>(v->list_size());
+      if (got < ad.minimum)
+        return InvalidArgument(who, ": attr '", ad.name, "' is ", got, ", must be at least ",
+                               ad.minimum);
+    }
+  }
+  for (const auto& kv : attrs.map()) {
+    if (!kv.first.empty() && kv.first[0] == '_') continue;  // internal attrs are free-form
+    if (!def.FindAttr(kv.first))
+      return InvalidArgument(who, ": unknown attr '", kv.first, "' (", type, " has no such attr)");
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
+// Finish's phases, in order: name, inputs, attrs, output dtypes, shapes.
 Status NodeBuilder::Finish(Node** out) {
   const OpDef* def = OpRegistry::Global()->Find(type_);
   std::string who = StrCat(type_, " op '", name_.empty() ? type_ : name_, "'");
   if (!def) return NotFound("Op type not registered '", type_, "' (requested for op '", name_, "')");
   RETURN_IF_ERROR(status_.WithPrefix(who + ": "));
 
-  // Name: prefixed while building gradients; generated when empty.
-  std::string name = name_;
-  const std::string& prefix = g_->name_prefix();
-  if (name.empty()) {
-    name = g_->UniqueName(prefix.empty() ? type_ : prefix + "/" + type_);
-  } else if (!prefix.empty()) {
-    name = g_->UniqueName(prefix + "/" + name);
-  } else if (g_->FindNode(name)) {
-    return AlreadyExists("Duplicate op name '", name, "' (type ", type_,
-                         "): an op of that name already exists in the graph");
-  }
+  std::string name;
+  RETURN_IF_ERROR(ResolveName(&name));
   who = StrCat(type_, " op '", name, "'");
 
   auto node = std::make_unique<Node>();
@@ -139,18 +190,46 @@ Status NodeBuilder::Finish(Node** out) {
     DeviceName parsed;
     RETURN_IF_ERROR(ParseDeviceName(device_, &parsed).WithPrefix(who + ": "));
   }
-  AttrMap& attrs = node->attrs_.map;
-  attrs = attrs_;
+  node->attrs_.map = attrs_;
 
-  // Inputs against the schema; infer type attrs and list lengths.
-  if (inputs_.size() != def->inputs.size()) {
+  RETURN_IF_ERROR(BindInputs(*def, who, node.get()));
+  RETURN_IF_ERROR(CheckAttrs(*def, type_, who, node->attrs_.map));
+  RETURN_IF_ERROR(SetOutputTypes(*def, who, node.get()));
+  node->control_inputs_ = control_;
+  RETURN_IF_ERROR(InferShapes(*def, who, node.get()));
+
+  Node* added = g_->AddNode(std::move(node));
+  if (out) *out = added;
+  return Status::OK();
+}
+
+// Name: prefixed while building gradients; generated when empty.
+Status NodeBuilder::ResolveName(std::string* out) const {
+  std::string name = name_;
+  const std::string& prefix = g_->name_prefix();
+  if (name.empty()) {
+    name = g_->UniqueName(prefix.empty() ? type_ : prefix + "/" + type_);
+  } else if (!prefix.empty()) {
+    name = g_->UniqueName(prefix + "/" + name);
+  } else if (g_->FindNode(name)) {
+    return AlreadyExists("Duplicate op name '", name, "' (type ", type_,
+                         "): an op of that name already exists in the graph");
+  }
+  *out = std::move(name);
+  return Status::OK();
+}
+
+// Inputs against the schema; infer type attrs and list lengths.
+Status NodeBuilder::BindInputs(const OpDef& def, const std::string& who, Node* node) const {
+  AttrMap& attrs = node->attrs_.map;
+  if (inputs_.size() != def.inputs.size()) {
     std::string names;
-    for (const auto& a : def->inputs) names += (names.empty() ? "" : ", ") + a.name;
-    return InvalidArgument(who, " expects ", def->inputs.size(), " inputs (", names, "), got ",
+    for (const auto& a : def.inputs) names += (names.empty() ? "" : ", ") + a.name;
+    return InvalidArgument(who, " expects ", def.inputs.size(), " inputs (", names, "), got ",
                            inputs_.size());
   }
-  for (size_t a = 0; a < def->inputs.size(); ++a) {
-    const ArgDef& arg = def->inputs[a];
+  for (size_t a = 0; a < def.inputs.size(); ++a) {
+    const ArgDef& arg = def.inputs[a];
     const InputSlot& slot = inputs_[a];
     bool list_arg = !arg.number_attr.empty() || !arg.type_list_attr.empty();
     if (list_arg != slot.is_list && !(list_arg && !slot.is_list)) {
@@ -210,65 +289,13 @@ Status NodeBuilder::Finish(Node** out) {
       node->input_is_ref_.push_back(arg.is_ref);
     }
   }
+  return Status::OK();
+}
 
-  // Attrs: defaults, kinds, allowed values, minimums, unknown names.
-  for (const AttrDef& ad : def->attrs) {
-    const AttrValue* v = attrs.Find(ad.name);
-    if (!v) {
-      if (!ad.has_default)
-        return InvalidArgument(who, ": missing required attr '", ad.name, "' of type ", ad.type);
-      attrs.Set(ad.name, ad.default_value);
-      v = attrs.Find(ad.name);
-    }
-    AttrValue::Kind want = KindOfSpecType(ad.type);
-    bool empty_list_ok = v->kind() == AttrValue::kIntList && v->ilist().empty() &&
-                         want >= AttrValue::kIntList;
-    // An int literal for a float attr is accepted, as TensorFlow's Python does.
-    if (want == AttrValue::kFloat && v->kind() == AttrValue::kInt) {
-      attrs.Set(ad.name, AttrValue::Float(static_cast<float>(v->i())));
-      v = attrs.Find(ad.name);
-    }
-    if (v->kind() != want && !empty_list_ok)
-      return InvalidArgument(who, ": attr '", ad.name, "' must be ", ad.type, ", got ",
-                             AttrValue::KindName(v->kind()), " ", v->DebugString());
-    if (ad.has_allowed) {
-      std::vector<DataType> check;
-      if (v->kind() == AttrValue::kType) check.push_back(v->type());
-      if (v->kind() == AttrValue::kTypeList) check = v->tlist();
-      for (DataType t : check) {
-        bool ok = false;
-        for (DataType a : ad.allowed) ok = ok || a == t;
-        if (!ok)
-          return InvalidArgument(who, ": attr '", ad.name, "' is ", DataTypeName(t),
-                                 ", which is not one of the allowed types {",
-                                 TypeListString(ad.allowed), "}");
-      }
-    }
-    if (!ad.allowed_strings.empty() && v->kind() == AttrValue::kString) {
-      bool ok = false;
-      std::string allowed;
-      for (const auto& a : ad.allowed_strings) {
-        ok = ok || a == v->s();
-        allowed += StrCat(allowed.empty() ? "" : ", ", "'", a, "'");
-      }
-      if (!ok)
-        return InvalidArgument(who, ": attr '", ad.name, "' is '", v->s(), "', which is not one of {", allowed, "}");
-    }
-    if (ad.has_minimum) {
-      int64_t got = v->kind() == AttrValue::kInt ? v->i() : static_cast<int64_t>(v->list_size());
-      if (got < ad.minimum)
-        return InvalidArgument(who, ": attr '", ad.name, "' is ", got, ", must be at least ",
-                               ad.minimum);
-    }
-  }
-  for (const auto& kv : attrs.map()) {
-    if (!kv.first.empty() && kv.first[0] == '_') continue;  // internal attrs are free-form
-    if (!def->FindAttr(kv.first))
-      return InvalidArgument(who, ": unknown attr '", kv.first, "' (", type_, " has no such attr)");
-  }
-
-  // Output dtypes.
-  for (const ArgDef& arg : def->outputs) {
+// Output dtypes.
+Status NodeBuilder::SetOutputTypes(const OpDef& def, const std::string& who, Node* node) const {
+  const AttrMap& attrs = node->attrs_.map;
+  for (const ArgDef& arg : def.outputs) {
     std::vector<DataType> types;
     if (!arg.type_list_attr.empty()) {
       RETURN_IF_ERROR(attrs.GetTypeList(arg.type_list_attr, &types).WithPrefix(who + ": "));
@@ -284,9 +311,11 @@ Status NodeBuilder::Finish(Node** out) {
       node->output_is_ref_.push_back(arg.is_ref);
     }
   }
-  node->control_inputs_ = control_;
+  return Status::OK();
+}
 
-  // Shapes.
+// Shapes.
+Status NodeBuilder::InferShapes(const OpDef& def, const std::string& who, Node* node) const {
   std::vector<PartialShape> in_shapes;
   std::vector<const Tensor*> in_values;
   for (const Output& o : node->inputs_) {
@@ -299,14 +328,11 @@ Status NodeBuilder::Finish(Node** out) {
     in_values.push_back(value);
   }
   int num_outputs = static_cast<int>(node->output_types_.size());
-  InferenceContext ctx(node.get(), &attrs, std::move(in_shapes), std::move(in_values),
+  InferenceContext ctx(node, &node->attrs_.map, std::move(in_shapes), std::move(in_values),
                        node->input_types_, num_outputs);
-  if (def->shape_fn) RETURN_IF_ERROR(def->shape_fn(ctx).WithPrefix(who + ": "));
+  if (def.shape_fn) RETURN_IF_ERROR(def.shape_fn(ctx).WithPrefix(who + ": "));
   node->output_shapes_ = ctx.outputs();
   node->consumers_.resize(num_outputs);
-
-  Node* added = g_->AddNode(std::move(node));
-  if (out) *out = added;
   return Status::OK();
 }
 

@@ -139,6 +139,11 @@ class NodeBuilder {
     bool is_list;
     std::vector<Output> outs;
   };
+  // Finish's phases; `who` names the op in errors.
+  Status ResolveName(std::string* out) const;
+  Status BindInputs(const OpDef& def, const std::string& who, Node* node) const;
+  Status SetOutputTypes(const OpDef& def, const std::string& who, Node* node) const;
+  Status InferShapes(const OpDef& def, const std::string& who, Node* node) const;
   Graph* g_;
   std::string type_, name_, device_;
   std::vector<InputSlot> inputs_;

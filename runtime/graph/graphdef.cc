@@ -509,18 +509,10 @@ Status MakeStandIn(Graph* scratch, const Output& real, int k, Output* out) {
   return Status::OK();
 }
 
-}  // namespace
-
-Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Graph* g,
-                           std::vector<Node*>* added) {
-  RETURN_IF_ERROR(CheckGraphDefVersions(gd));
+// Names: non-empty, well formed, unique (ResolveOpTypes checks they are not taken in g).
+Status IndexNodeNames(const pb::GraphDef& gd, std::unordered_map<std::string, int>* out) {
   const int n = gd.node_size();
-  const std::string prefix = opts.prefix.empty() ? std::string() : opts.prefix + "/";
-  if (!opts.prefix.empty() && !ValidNodeName(opts.prefix))
-    return InvalidArgument("import prefix '", opts.prefix, "' is not a valid op name prefix");
-
-  // Names: non-empty, well formed, unique, not taken in g.
-  std::unordered_map<std::string, int> index;
+  std::unordered_map<std::string, int>& index = *out;
   index.reserve(n);
   for (int i = 0; i < n; ++i) {
     const std::string& name = gd.node(i).name();
@@ -530,10 +522,17 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
     if (!index.emplace(name, i).second)
       return InvalidArgument("GraphDef has two nodes named '", name, "'");
   }
+  return Status::OK();
+}
 
-  // Op types: every unknown one, in one error.
+// Op types: every unknown one, in one error; then no (prefixed) name may be taken in g.
+Status ResolveOpTypes(const pb::GraphDef& gd, const ImportOptions& opts, const Graph& g,
+                      std::vector<PendingNode>* out) {
+  const int n = gd.node_size();
+  const std::string prefix = opts.prefix.empty() ? std::string() : opts.prefix + "/";
+  std::vector<PendingNode>& pending = *out;
+  pending.resize(n);
   std::map<std::string, std::vector<std::string>> unknown;
-  std::vector<PendingNode> pending(n);
   for (int i = 0; i < n; ++i) {
     const pb::NodeDef& nd = gd.node(i);
     pending[i].def = &nd;
@@ -552,12 +551,18 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
                                               " op type(s) Loom does not have: ", list));
   }
   for (int i = 0; i < n; ++i) {
-    if (g->FindNode(pending[i].name))
+    if (g.FindNode(pending[i].name))
       return AlreadyExists("cannot import op '", pending[i].name, "': the graph already has an op of that name",
                            opts.prefix.empty() ? " (import with a name prefix)" : "");
   }
+  return Status::OK();
+}
 
-  // Inputs: syntax, data before control, resolution.
+// Inputs: syntax, data before control, resolution.
+Status ResolveInputs(const ImportOptions& opts, const std::unordered_map<std::string, int>& index,
+                     std::vector<PendingNode>* out) {
+  const int n = static_cast<int>(out->size());
+  std::vector<PendingNode>& pending = *out;
   std::set<std::pair<std::string, int>> used_map_keys;
   std::set<std::string> used_ctrl_keys;
   for (int i = 0; i < n; ++i) {
@@ -603,8 +608,14 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
       return InvalidArgument("control input mapping for '^", kv.first, "' names no op of the GraphDef");
     if (!kv.second) return InvalidArgument("control input mapping for '^", kv.first, "' has no op");
   }
+  return Status::OK();
+}
 
-  // Topological order (Kahn's algorithm, stable in GraphDef order).
+// Topological order (Kahn's algorithm, stable in GraphDef order).
+Status TopologicalOrder(const pb::GraphDef& gd, const std::vector<PendingNode>& pending,
+                        std::vector<int>* out) {
+  const int n = gd.node_size();
+  std::vector<int>& order = *out;
   std::vector<int> pending_count(n, 0);
   std::vector<std::vector<int>> consumers(n);
   for (int i = 0; i < n; ++i) {
@@ -614,7 +625,6 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
       consumers[r.internal].push_back(i);
     }
   }
-  std::vector<int> order;
   order.reserve(n);
   std::deque<int> ready;
   for (int i = 0; i < n; ++i)
@@ -635,8 +645,13 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
                            " op(s) wait on each other, among them ", names,
                            " (Loom has no control-flow ops, so a GraphDef must be acyclic)");
   }
+  return Status::OK();
+}
 
-  // Attrs, converted once (tensors are shared by both build passes).
+// Attrs, converted once (tensors are shared by both build passes).
+Status ConvertAttrs(const ImportOptions& opts, const std::vector<int>& order,
+                    std::vector<PendingNode>* out) {
+  std::vector<PendingNode>& pending = *out;
   for (int i : order) {
     PendingNode& p = pending[i];
     const std::string who = StrCat(p.def->op(), " op '", p.def->name(), "'");
@@ -661,35 +676,43 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
       return InvalidArgument(who, ": attrs unknown to Loom's ", p.def->op(), " with non-default values: ", list);
     }
   }
+  return Status::OK();
+}
 
-  // Pass 1: build into a scratch graph, mapped inputs replaced by stand-ins
-  // (MakeStandIn). A GraphDef that fails here leaves g untouched.
-  {
-    Graph scratch;
-    std::map<std::pair<const Node*, int>, Output> out_standin;
-    std::map<const Node*, Node*> ctrl_standin;
-    int k = 0;
-    for (int i = 0; i < n; ++i) {
-      for (const InputRef& r : pending[i].inputs) {
-        if (r.mapped.node && !out_standin.count({r.mapped.node, r.mapped.index})) {
-          Output s;
-          RETURN_IF_ERROR(MakeStandIn(&scratch, r.mapped, k++, &s));
-          out_standin[{r.mapped.node, r.mapped.index}] = s;
-        }
-        if (r.mapped_ctrl && !ctrl_standin.count(r.mapped_ctrl)) {
-          Node* s = nullptr;
-          RETURN_IF_ERROR(NodeBuilder(&scratch, "NoOp", StrCat("_import_standin_", k++)).Finish(&s));
-          ctrl_standin[r.mapped_ctrl] = s;
-        }
+// Pass 1: build into a scratch graph, mapped inputs replaced by stand-ins
+// (MakeStandIn). A GraphDef that fails here leaves g untouched.
+Status BuildIntoScratch(const std::vector<PendingNode>& pending, const std::vector<int>& order,
+                        const ImportOptions& opts) {
+  const int n = static_cast<int>(pending.size());
+  Graph scratch;
+  std::map<std::pair<const Node*, int>, Output> out_standin;
+  std::map<const Node*, Node*> ctrl_standin;
+  int k = 0;
+  for (int i = 0; i < n; ++i) {
+    for (const InputRef& r : pending[i].inputs) {
+      if (r.mapped.node && !out_standin.count({r.mapped.node, r.mapped.index})) {
+        Output s;
+        RETURN_IF_ERROR(MakeStandIn(&scratch, r.mapped, k++, &s));
+        out_standin[{r.mapped.node, r.mapped.index}] = s;
+      }
+      if (r.mapped_ctrl && !ctrl_standin.count(r.mapped_ctrl)) {
+        Node* s = nullptr;
+        RETURN_IF_ERROR(NodeBuilder(&scratch, "NoOp", StrCat("_import_standin_", k++)).Finish(&s));
+        ctrl_standin[r.mapped_ctrl] = s;
       }
     }
-    std::vector<Node*> built(n, nullptr);
-    auto mapped = [&](const Output& o) { return out_standin.at({o.node, o.index}); };
-    auto mapped_ctrl = [&](Node* c) { return ctrl_standin.at(c); };
-    for (int i : order) RETURN_IF_ERROR(BuildNode(pending[i], opts, &scratch, built, mapped, mapped_ctrl, &built[i]));
   }
+  std::vector<Node*> built(n, nullptr);
+  auto mapped = [&](const Output& o) { return out_standin.at({o.node, o.index}); };
+  auto mapped_ctrl = [&](Node* c) { return ctrl_standin.at(c); };
+  for (int i : order) RETURN_IF_ERROR(BuildNode(pending[i], opts, &scratch, built, mapped, mapped_ctrl, &built[i]));
+  return Status::OK();
+}
 
-  // Pass 2: the target graph.
+// Pass 2: the target graph.
+Status BuildIntoTarget(const std::vector<PendingNode>& pending, const std::vector<int>& order,
+                       const ImportOptions& opts, Graph* g, std::vector<Node*>* added) {
+  const int n = static_cast<int>(pending.size());
   std::string saved_prefix = g->name_prefix();
   g->set_name_prefix("");
   std::vector<Node*> built(n, nullptr);
@@ -705,6 +728,26 @@ Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Gr
   if (added)
     for (int i : order) added->push_back(built[i]);
   return Status::OK();
+}
+
+}  // namespace
+
+// The phases in order; every check runs before anything is added to g.
+Status ImportGraphDefProto(const pb::GraphDef& gd, const ImportOptions& opts, Graph* g,
+                           std::vector<Node*>* added) {
+  RETURN_IF_ERROR(CheckGraphDefVersions(gd));
+  if (!opts.prefix.empty() && !ValidNodeName(opts.prefix))
+    return InvalidArgument("import prefix '", opts.prefix, "' is not a valid op name prefix");
+  std::unordered_map<std::string, int> index;
+  RETURN_IF_ERROR(IndexNodeNames(gd, &index));
+  std::vector<PendingNode> pending;
+  RETURN_IF_ERROR(ResolveOpTypes(gd, opts, *g, &pending));
+  RETURN_IF_ERROR(ResolveInputs(opts, index, &pending));
+  std::vector<int> order;
+  RETURN_IF_ERROR(TopologicalOrder(gd, pending, &order));
+  RETURN_IF_ERROR(ConvertAttrs(opts, order, &pending));
+  RETURN_IF_ERROR(BuildIntoScratch(pending, order, opts));
+  return BuildIntoTarget(pending, order, opts, g, added);
 }
 
 namespace {

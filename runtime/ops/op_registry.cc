@@ -353,6 +353,110 @@ size_t FindDefaultEquals(const std::string& s) {
   return std::string::npos;
 }
 
+// The type of an attr spec: a plain or list type, a dtype set or shorthand,
+// or a set of allowed strings (returned in allowed_strings).
+Status ParseAttrType(const std::string& type, const SpecError& err, AttrDef* def,
+                     std::vector<std::string>* allowed_strings) {
+  static const std::set<std::string> kPlain = {"int",   "float",  "bool",  "type",
+                                               "shape", "string", "tensor", "func"};
+  static const std::set<std::string> kListOf = {"int",   "float",  "bool",  "type",
+                                                "shape", "string", "tensor"};
+  if (type.front() == '{') {
+    if (type.back() != '}') return err("unterminated '{'");
+    std::string body = type.substr(1, type.size() - 2);
+    std::string first = Trim(body);
+    if (!first.empty() && (first.front() == '\'' || first.front() == '"')) {
+      def->type = "string";
+      for (const std::string& item : SplitTopLevel(body)) {
+        std::string v;
+        if (!ParseQuoted(item, &v)) return err(StrCat("bad string in set: ", item));
+        allowed_strings->push_back(v);
+      }
+    } else {
+      def->type = "type";
+      def->has_allowed = true;
+      RETURN_IF_ERROR(ParseTypeSet(body, err, &def->allowed));
+    }
+  } else if (IsListType(type)) {
+    if (type.back() != ')') return err("unterminated 'list('");
+    std::string inner = Trim(type.substr(5, type.size() - 6));
+    if (!inner.empty() && inner.front() == '{') {
+      if (inner.back() != '}') return err("unterminated '{'");
+      def->type = "list(type)";
+      def->has_allowed = true;
+      RETURN_IF_ERROR(ParseTypeSet(inner.substr(1, inner.size() - 2), err, &def->allowed));
+    } else if (kListOf.count(inner)) {
+      def->type = "list(" + inner + ")";
+    } else {
+      std::vector<DataType> expanded;
+      if (!ExpandTypeShorthand(inner, &expanded)) {
+        return err(StrCat("unknown list element type '", inner, "'"));
+      }
+      def->type = "list(type)";
+      def->has_allowed = true;
+      def->allowed = expanded;
+    }
+  } else if (kPlain.count(type)) {
+    def->type = type;
+  } else {
+    std::vector<DataType> expanded;
+    if (!ExpandTypeShorthand(type, &expanded)) {
+      return err(StrCat("unknown attr type '", type, "'"));
+    }
+    if (expanded.empty()) return err("the set of allowed dtypes is empty");
+    def->type = "type";
+    def->has_allowed = true;
+    def->allowed = expanded;
+  }
+  return Status::OK();
+}
+
+// The "'>=' minimum" of an int or list attr (a list's: its length).
+Status ParseAttrMinimum(const std::string& minimum_text, const SpecError& err, AttrDef* def) {
+  if (def->type != "int" && !IsListType(def->type)) {
+    return err(StrCat("'>=' applies only to int and list attrs, not ", def->type));
+  }
+  if (!ParseInt(minimum_text, &def->minimum)) {
+    return err(StrCat("cannot parse minimum '", minimum_text, "'"));
+  }
+  if (IsListType(def->type) && def->minimum < 0) return err("a list's minimum length must be >= 0");
+  def->has_minimum = true;
+  return Status::OK();
+}
+
+// The "= default" of an attr, checked against its allowed values and minimum.
+Status ParseAttrDefault(const std::string& default_text, const std::vector<std::string>& allowed_strings,
+                        const SpecError& err, AttrDef* def) {
+  RETURN_IF_ERROR(ParseDefault(*def, default_text, err, &def->default_value));
+  def->has_default = true;
+  const AttrValue& v = def->default_value;
+  if (def->has_allowed && def->type == "type" &&
+      std::find(def->allowed.begin(), def->allowed.end(), v.type()) == def->allowed.end()) {
+    return err(StrCat("default ", DataTypeName(v.type()), " is not an allowed dtype"));
+  }
+  if (def->has_allowed && def->type == "list(type)") {
+    for (DataType dt : v.tlist()) {
+      if (std::find(def->allowed.begin(), def->allowed.end(), dt) == def->allowed.end()) {
+        return err(StrCat("default ", DataTypeName(dt), " is not an allowed dtype"));
+      }
+    }
+  }
+  if (!allowed_strings.empty() &&
+      std::find(allowed_strings.begin(), allowed_strings.end(), v.s()) == allowed_strings.end()) {
+    return err(StrCat("default '", v.s(), "' is not one of the allowed strings"));
+  }
+  if (def->has_minimum && def->type == "int" && v.i() < def->minimum) {
+    return err(StrCat("default ", v.i(), " is below the minimum ", def->minimum));
+  }
+  if (def->has_minimum && IsListType(def->type) &&
+      static_cast<int64_t>(v.list_size()) < def->minimum) {
+    return err(StrCat("default has ", v.list_size(), " elements, below the minimum ",
+                      def->minimum));
+  }
+  return Status::OK();
+}
+
+// "name: type [>= minimum] [= default]": split here, then each part parsed in turn.
 Status ParseAttr(const std::string& op, const std::string& spec, AttrDef* out) {
   SpecError err(op, "attr", spec);
   size_t colon = spec.find(':');
@@ -382,98 +486,10 @@ Status ParseAttr(const std::string& op, const std::string& spec, AttrDef* out) {
   std::string type = Trim(rest);
   if (type.empty()) return err("missing attr type");
 
-  static const std::set<std::string> kPlain = {"int",   "float",  "bool",  "type",
-                                               "shape", "string", "tensor", "func"};
-  static const std::set<std::string> kListOf = {"int",   "float",  "bool",  "type",
-                                                "shape", "string", "tensor"};
   std::vector<std::string> allowed_strings;
-  if (type.front() == '{') {
-    if (type.back() != '}') return err("unterminated '{'");
-    std::string body = type.substr(1, type.size() - 2);
-    std::string first = Trim(body);
-    if (!first.empty() && (first.front() == '\'' || first.front() == '"')) {
-      def.type = "string";
-      for (const std::string& item : SplitTopLevel(body)) {
-        std::string v;
-        if (!ParseQuoted(item, &v)) return err(StrCat("bad string in set: ", item));
-        allowed_strings.push_back(v);
-      }
-    } else {
-      def.type = "type";
-      def.has_allowed = true;
-      RETURN_IF_ERROR(ParseTypeSet(body, err, &def.allowed));
-    }
-  } else if (IsListType(type)) {
-    if (type.back() != ')') return err("unterminated 'list('");
-    std::string inner = Trim(type.substr(5, type.size() - 6));
-    if (!inner.empty() && inner.front() == '{') {
-      if (inner.back() != '}') return err("unterminated '{'");
-      def.type = "list(type)";
-      def.has_allowed = true;
-      RETURN_IF_ERROR(ParseTypeSet(inner.substr(1, inner.size() - 2), err, &def.allowed));
-    } else if (kListOf.count(inner)) {
-      def.type = "list(" + inner + ")";
-    } else {
-      std::vector<DataType> expanded;
-      if (!ExpandTypeShorthand(inner, &expanded)) {
-        return err(StrCat("unknown list element type '", inner, "'"));
-      }
-      def.type = "list(type)";
-      def.has_allowed = true;
-      def.allowed = expanded;
-    }
-  } else if (kPlain.count(type)) {
-    def.type = type;
-  } else {
-    std::vector<DataType> expanded;
-    if (!ExpandTypeShorthand(type, &expanded)) {
-      return err(StrCat("unknown attr type '", type, "'"));
-    }
-    if (expanded.empty()) return err("the set of allowed dtypes is empty");
-    def.type = "type";
-    def.has_allowed = true;
-    def.allowed = expanded;
-  }
-
-  if (has_minimum) {
-    if (def.type != "int" && !IsListType(def.type)) {
-      return err(StrCat("'>=' applies only to int and list attrs, not ", def.type));
-    }
-    if (!ParseInt(minimum_text, &def.minimum)) {
-      return err(StrCat("cannot parse minimum '", minimum_text, "'"));
-    }
-    if (IsListType(def.type) && def.minimum < 0) return err("a list's minimum length must be >= 0");
-    def.has_minimum = true;
-  }
-
-  if (has_default) {
-    RETURN_IF_ERROR(ParseDefault(def, default_text, err, &def.default_value));
-    def.has_default = true;
-    const AttrValue& v = def.default_value;
-    if (def.has_allowed && def.type == "type" &&
-        std::find(def.allowed.begin(), def.allowed.end(), v.type()) == def.allowed.end()) {
-      return err(StrCat("default ", DataTypeName(v.type()), " is not an allowed dtype"));
-    }
-    if (def.has_allowed && def.type == "list(type)") {
-      for (DataType dt : v.tlist()) {
-        if (std::find(def.allowed.begin(), def.allowed.end(), dt) == def.allowed.end()) {
-          return err(StrCat("default ", DataTypeName(dt), " is not an allowed dtype"));
-        }
-      }
-    }
-    if (!allowed_strings.empty() &&
-        std::find(allowed_strings.begin(), allowed_strings.end(), v.s()) == allowed_strings.end()) {
-      return err(StrCat("default '", v.s(), "' is not one of the allowed strings"));
-    }
-    if (def.has_minimum && def.type == "int" && v.i() < def.minimum) {
-      return err(StrCat("default ", v.i(), " is below the minimum ", def.minimum));
-    }
-    if (def.has_minimum && IsListType(def.type) &&
-        static_cast<int64_t>(v.list_size()) < def.minimum) {
-      return err(StrCat("default has ", v.list_size(), " elements, below the minimum ",
-                        def.minimum));
-    }
-  }
+  RETURN_IF_ERROR(ParseAttrType(type, err, &def, &allowed_strings));
+  if (has_minimum) RETURN_IF_ERROR(ParseAttrMinimum(minimum_text, err, &def));
+  if (has_default) RETURN_IF_ERROR(ParseAttrDefault(default_text, allowed_strings, err, &def));
   def.allowed_strings = std::move(allowed_strings);
   *out = std::move(def);
   return Status::OK();

@@ -4,6 +4,8 @@
 #include <tuple>
 #include <unordered_map>
 
+#include "runtime/exec/intrinsic.h"
+
 namespace loom {
 
 namespace {

@@ -1,6 +1,7 @@
 #include "runtime/placement/placer.h"
 
 #include "runtime/core/logging.h"
+#include "runtime/exec/intrinsic.h"
 #include "runtime/placement/device_name.h"
 
 namespace loom {

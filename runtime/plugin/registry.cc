@@ -11,22 +11,10 @@
 
 #include "runtime/core/c_status.h"
 #include "runtime/core/logging.h"
-#include "runtime/exec/resource_op.h"
 #include "runtime/ops/op_registry.h"
 #include "runtime/plugin/host_api.h"
 
 namespace loom {
-
-bool IsIntrinsicOp(const std::string& t) {
-  static const char* kIntrinsics[] = {"Const", "Placeholder", "PlaceholderWithDefault", "Identity",
-                                      "StopGradient", "PreventGradient", "NoOp", "VariableV2",
-                                      "Assign", "IsVariableInitialized", "CountUpTo", "_Send", "_Recv"};
-  for (const char* k : kIntrinsics)
-    if (t == k) return true;
-  // Queues and accumulators: resources shared by name, woken by a step's abort
-  // (runtime/exec/resource_op.h says why they are not plugin kernels).
-  return IsResourceOp(t);
-}
 
 // ------------------------------------------------------------------ devices
 

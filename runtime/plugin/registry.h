@@ -120,9 +120,6 @@ class Registry {
 Status AbiMismatch(const char* kind, const char* abi, const PluginRecord& rec, int host_major, int host_minor,
                    const char* header);
 
-// Core intrinsics: ops the runtime executes itself on any device.
-bool IsIntrinsicOp(const std::string& type);
-
 }  // namespace loom
 
 #endif  // LOOM_RUNTIME_PLUGIN_REGISTRY_H_
