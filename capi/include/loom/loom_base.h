@@ -96,6 +96,28 @@ static inline size_t loom_dtype_size_inline(loom_dtype dtype) {
   }
 }
 
+/* TensorFlow's short name of a dtype ("float", "int32", ...); "invalid" for
+ * values outside the enum. Static storage. */
+static inline const char* loom_dtype_name_inline(loom_dtype dtype) {
+  switch (dtype) {
+    case LOOM_DTYPE_FLOAT: return "float";
+    case LOOM_DTYPE_DOUBLE: return "double";
+    case LOOM_DTYPE_INT32: return "int32";
+    case LOOM_DTYPE_UINT8: return "uint8";
+    case LOOM_DTYPE_INT16: return "int16";
+    case LOOM_DTYPE_INT8: return "int8";
+    case LOOM_DTYPE_STRING: return "string";
+    case LOOM_DTYPE_INT64: return "int64";
+    case LOOM_DTYPE_BOOL: return "bool";
+    case LOOM_DTYPE_BFLOAT16: return "bfloat16";
+    case LOOM_DTYPE_UINT16: return "uint16";
+    case LOOM_DTYPE_HALF: return "half";
+    case LOOM_DTYPE_UINT32: return "uint32";
+    case LOOM_DTYPE_UINT64: return "uint64";
+    default: return "invalid";
+  }
+}
+
 #ifdef __cplusplus
 }
 #endif
