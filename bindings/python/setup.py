@@ -104,9 +104,15 @@ setup(
     ext_modules=[
         Extension(
             "loom._C",
-            sources=["src/loom_module.c"],
+            # loom_module.c (the module) and the files it is split into;
+            # loom_c.h declares what they share.
+            sources=[os.path.relpath(p, HERE)
+                     for p in sorted(glob.glob(os.path.join(HERE, "src", "*.c")))],
+            depends=["src/loom_c.h"],
+            # Hidden: the files' shared names stay inside the extension
+            # (PyMODINIT_FUNC exports PyInit__C).
             extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                                "-Wno-missing-field-initializers"],
+                                "-Wno-missing-field-initializers", "-fvisibility=hidden"],
         )
     ],
     cmdclass={"build_ext": build_ext},

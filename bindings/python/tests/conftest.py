@@ -11,7 +11,7 @@ sys.path.insert(0, PKG_ROOT)  # run in the tree
 
 def _build_extension_in_tree():
     """In the tree (LOOM_LIBRARY_DIR=<build>/lib), builds loom._C in place when
-    it is missing or older than its source, loom.h or libloom, so that the
+    it is missing or older than its sources (src/*.c, src/*.h), loom.h or libloom, so that the
     README's test command needs no separate step."""
     libdir = os.environ.get("LOOM_LIBRARY_DIR")
     if not libdir:
@@ -19,9 +19,10 @@ def _build_extension_in_tree():
     import glob
     import subprocess
     exts = glob.glob(os.path.join(PKG_ROOT, "loom", "_C*.so"))
-    inputs = [os.path.join(PKG_ROOT, "src", "loom_module.c"),
-              os.path.join(PKG_ROOT, "..", "..", "capi", "include", "loom", "loom.h"),
-              os.path.join(libdir, "libloom.so")]
+    src = os.path.join(PKG_ROOT, "src")
+    inputs = (glob.glob(os.path.join(src, "*.c")) + glob.glob(os.path.join(src, "*.h")) +
+              [os.path.join(PKG_ROOT, "..", "..", "capi", "include", "loom", "loom.h"),
+               os.path.join(libdir, "libloom.so")])
     newest = max(os.path.getmtime(p) for p in inputs if os.path.exists(p))
     if exts and os.path.getmtime(exts[0]) >= newest:
         return
